@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+
+namespace Bowline.Api.Xds;
+
+/// <summary>
+/// Everything one proxy needs, computed by the control plane for that proxy alone: the push contract's payload.
+/// A proxy swaps it in whole (or rejects it whole) — there are no partial updates.
+/// </summary>
+public sealed record ProxyConfig
+{
+    public ImmutableArray<Listener> Listeners { get; init; } = [];
+    public ImmutableArray<RouteTable> RouteTables { get; init; } = [];
+    public ImmutableArray<Cluster> Clusters { get; init; } = [];
+}
+
+public enum ListenerKind
+{
+    /// <summary>In front of the local app: forwards to <see cref="Listener.Cluster"/> (the app's port).</summary>
+    Inbound,
+    /// <summary>The app's calls (reached by HTTP_PROXY locally): routed by <see cref="Listener.RouteTable"/>.</summary>
+    Outbound,
+    /// <summary>An ingress/egress gateway server: routed by <see cref="Listener.RouteTable"/>.</summary>
+    Gateway,
+}
+
+public sealed record Listener
+{
+    /// <summary>Stable name, e.g. "inbound|9080", "outbound", "gateway|8080".</summary>
+    public required string Name { get; init; }
+    public required ListenerKind Kind { get; init; }
+    /// <summary>IP literal to bind, e.g. "127.0.0.1".</summary>
+    public required string Address { get; init; }
+    public required int Port { get; init; }
+    /// <summary>Name of the <see cref="Xds.RouteTable"/> for Outbound and Gateway listeners.</summary>
+    public string? RouteTable { get; init; }
+    /// <summary>For Inbound listeners: the cluster (the local app) every request goes to.</summary>
+    public string? Cluster { get; init; }
+}
+
+public sealed record RouteTable
+{
+    public required string Name { get; init; }
+    /// <summary>Searched in order; the first whose domains match the request's authority wins.</summary>
+    public ImmutableArray<VirtualHost> VirtualHosts { get; init; } = [];
+}
+
+public sealed record VirtualHost
+{
+    public required string Name { get; init; }
+    /// <summary>
+    /// Authorities this host answers, compared case-insensitively: exact ("reviews", "reviews:9080"),
+    /// suffix wildcard ("*.example.com"), or "*" for any.
+    /// </summary>
+    public ImmutableArray<string> Domains { get; init; } = [];
+    /// <summary>First match wins (VirtualService order).</summary>
+    public ImmutableArray<Route> Routes { get; init; } = [];
+}
+
+public sealed record Route
+{
+    /// <summary>Route name for debugging and metrics (VirtualService http[].name or "namespace/vs[i]").</summary>
+    public string? Name { get; init; }
+    /// <summary>Any one matching is enough; empty means match everything.</summary>
+    public ImmutableArray<RouteMatch> Matches { get; init; } = [];
+    /// <summary>Weighted destinations; weights sum to 100 (or a single entry of any weight).</summary>
+    public ImmutableArray<WeightedCluster> Destinations { get; init; } = [];
+    /// <summary>Whole-request timeout; null means none.</summary>
+    public TimeSpan? Timeout { get; init; }
+    public RetryPolicy? Retries { get; init; }
+}
+
+public sealed record RouteMatch
+{
+    public StringMatch? Uri { get; init; }
+    public StringMatch? Method { get; init; }
+    public StringMatch? Authority { get; init; }
+    public StringMatch? Scheme { get; init; }
+    /// <summary>Header name (lower case) to match; an empty StringMatch means "present".</summary>
+    public ImmutableDictionary<string, StringMatch> Headers { get; init; } = ImmutableDictionary<string, StringMatch>.Empty;
+    /// <summary>Headers that must not match.</summary>
+    public ImmutableDictionary<string, StringMatch> WithoutHeaders { get; init; } = ImmutableDictionary<string, StringMatch>.Empty;
+    public ImmutableDictionary<string, StringMatch> QueryParams { get; init; } = ImmutableDictionary<string, StringMatch>.Empty;
+    public bool IgnoreUriCase { get; init; }
+    /// <summary>Listener port the request arrived on, when the match names one.</summary>
+    public int? Port { get; init; }
+}
+
+/// <summary>Exactly one of Exact, Prefix, Regex (RE2-style, full match) is set; none set means "any value present".</summary>
+public sealed record StringMatch
+{
+    public string? Exact { get; init; }
+    public string? Prefix { get; init; }
+    public string? Regex { get; init; }
+}
+
+public sealed record WeightedCluster
+{
+    public required string Cluster { get; init; }
+    public int Weight { get; init; } = 100;
+}
+
+public sealed record RetryPolicy
+{
+    public int Attempts { get; init; }
+    public TimeSpan? PerTryTimeout { get; init; }
+    public string? RetryOn { get; init; }
+}
+
+public enum UpstreamProtocol
+{
+    Http1,
+    /// <summary>HTTP/2 with prior knowledge (h2c) — Service ports named http2/grpc.</summary>
+    Http2,
+}
+
+public sealed record Cluster
+{
+    /// <summary>Istio-style name: "outbound|9080|v1|reviews.default.svc.cluster.local" or "inbound|9080||".</summary>
+    public required string Name { get; init; }
+    public UpstreamProtocol Protocol { get; init; } = UpstreamProtocol.Http1;
+    public ImmutableArray<Endpoint> Endpoints { get; init; } = [];
+    /// <summary>Istio service FQDN this cluster belongs to, when it has one (for metrics and logs).</summary>
+    public string? Service { get; init; }
+    public string? Subset { get; init; }
+}
+
+public sealed record Endpoint
+{
+    public required string Address { get; init; }
+    public required int Port { get; init; }
+    /// <summary>Pod name of the endpoint, for debugging ("reviews-v1-0").</summary>
+    public string? Pod { get; init; }
+}
