@@ -1,0 +1,47 @@
+namespace Bowline.Api.Resources;
+
+// Istio networking.istio.io ServiceEntry.
+
+public sealed record ServiceEntry : Resource
+{
+    public ServiceEntrySpec Spec { get; init; } = new();
+}
+
+public enum ServiceEntryLocation
+{
+    MeshExternal,
+    MeshInternal,
+}
+
+public enum ServiceEntryResolution
+{
+    None,
+    Static,
+    Dns,
+    DnsRoundRobin,
+}
+
+public sealed record ServiceEntrySpec
+{
+    public IReadOnlyList<string> Hosts { get; init; } = [];
+    public IReadOnlyList<string> Addresses { get; init; } = [];
+    public IReadOnlyList<GatewayPort> Ports { get; init; } = [];
+    public ServiceEntryLocation? Location { get; init; }
+    public ServiceEntryResolution? Resolution { get; init; }
+    public IReadOnlyList<WorkloadEntrySpec> Endpoints { get; init; } = [];
+    public WorkloadSelector? WorkloadSelector { get; init; }
+    public IReadOnlyList<string> ExportTo { get; init; } = [];
+    public IReadOnlyList<string> SubjectAltNames { get; init; } = [];
+}
+
+/// <summary>A ServiceEntry endpoint (Istio's WorkloadEntry spec).</summary>
+public sealed record WorkloadEntrySpec
+{
+    public string? Address { get; init; }
+    public IReadOnlyDictionary<string, int> Ports { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public string? Network { get; init; }
+    public string? Locality { get; init; }
+    public int? Weight { get; init; }
+    public string? ServiceAccount { get; init; }
+}
