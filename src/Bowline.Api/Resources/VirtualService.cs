@@ -180,6 +180,8 @@ public sealed record FaultAbort
     public string? GrpcStatus { get; init; }
     public string? Http2Error { get; init; }
     public Percent? Percentage { get; init; }
+    /// <summary>Deprecated integer percentage (Istio's own bookinfo abort sample still uses it).</summary>
+    public int? Percent { get; init; }
 }
 
 public sealed record Percent
