@@ -51,5 +51,14 @@ var app = builder.Build();
 map(app);
 app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"{service} listening on http://127.0.0.1:{port}"));
 app.Lifetime.ApplicationStopped.Register(() => Console.WriteLine($"{service} stopped"));
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e)
+{
+    // Most often the port is taken.
+    Console.Error.WriteLine($"{service}: {e.Message}");
+    return 1;
+}
 return 0;
