@@ -249,6 +249,30 @@ public class ParserErrorTests
             Parse("apiVersion: networking.istio.io/v2\nkind: VirtualService\nmetadata:\n  name: x\n"));
     }
 
+    [Theory]
+    [InlineData("v1", "VirtualService")]
+    [InlineData("networking.istio.io", "DestinationRule")]
+    [InlineData("networking.istio.io/v1alpha", "ServiceEntry")]
+    [InlineData("v1", "Gateway")]
+    public void Parse_IstioKindUnderWrongApiVersion_IsAnError(string apiVersion, string kind)
+    {
+        Assert.Equal(
+            [$"test.yaml:1: unknown apiVersion \"{apiVersion}\" for {kind} (expected networking.istio.io/v1, v1beta1 or v1alpha3)"],
+            Parse($"apiVersion: {apiVersion}\nkind: {kind}\nmetadata:\n  name: x\n"));
+    }
+
+    [Fact]
+    public void Parse_KubernetesGatewayApiGateway_IsIgnoredWithWarning() =>
+        Assert.Equal(
+            ["test.yaml:1: Gateway (gateway.networking.k8s.io/v1) is not used by Bowline yet; ignored"],
+            Parse("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: x\n"));
+
+    [Fact]
+    public void Parse_UnknownKubernetesVersion_IsAnError() =>
+        Assert.Equal(
+            ["test.yaml:1: unknown apiVersion \"apps/v1beta2\" for Deployment (expected apps/v1)"],
+            Parse("apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: x\n"));
+
     [Fact]
     public void Parse_KindFromOtherGroup_IsIgnoredWithWarning()
     {

@@ -55,6 +55,13 @@ internal static class ResourceKinds
                 ? new Ignore(NotUsed(apiVersion, kind))
                 : new Refuse($"unknown kind \"{kind}\" in {IstioNetworking}");
         }
+        // An Istio kind under another apiVersion is almost surely a typo ("networking.istio.io/v1alpha", "v1"), not some
+        // other API's kind: refuse it rather than silently ignore a route. Gateway is the exception, as the Kubernetes
+        // Gateway API (gateway.networking.k8s.io) has its own Gateway kind.
+        if (IstioKinds.ContainsKey(kind) && !(kind == "Gateway" && group.Length > 0))
+        {
+            return new Refuse($"unknown apiVersion \"{apiVersion}\" for {kind} (expected {IstioNetworking}/v1, v1beta1 or v1alpha3)");
+        }
         if (KubeKinds.TryGetValue((group, kind), out var kube))
         {
             return version == kube.Version
