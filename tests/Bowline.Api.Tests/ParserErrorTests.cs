@@ -360,4 +360,35 @@ public class ParserErrorTests
         var dr = Assert.IsType<Bowline.Api.Resources.DestinationRule>(Assert.Single(result.Resources).Resource);
         Assert.Equal("v1", dr.Spec.Subsets[1].Labels["version"]);
     }
+
+    [Fact]
+    public void Parse_EmptyOrCommentOnlyFile_YieldsNothing()
+    {
+        var result = ResourceParser.Parse("empty.yaml", "# nothing here\n---\n---\n");
+        Assert.Empty(result.Resources);
+        Assert.Empty(result.Diagnostics);
+    }
+
+    [Fact]
+    public void Parse_DocumentThatIsNotAMapping_IsAnError() =>
+        Assert.Equal(
+            ["test.yaml:5: expected a Kubernetes object (a mapping with apiVersion, kind and metadata)"],
+            Parse("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\n- just\n- a list\n"));
+
+    [Fact]
+    public void Parse_NullListItem_IsAnError()
+    {
+        var errors = Parse("""
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata:
+              name: ext
+            spec:
+              hosts:
+              - api.example.com
+              -
+              resolution: DNS_ROUND_ROBIN
+            """);
+        Assert.Equal(["test.yaml:8: spec.hosts[1]: expected a value, got null"], errors);
+    }
 }

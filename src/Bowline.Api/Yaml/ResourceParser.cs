@@ -10,6 +10,8 @@ public static class ResourceParser
 
     public static ParseResult Parse(string file, string content)
     {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(content);
         var resources = new List<ParsedResource>();
         var diagnostics = new List<Diagnostic>();
         var (documents, syntaxError) = YamlTree.Load(content);
