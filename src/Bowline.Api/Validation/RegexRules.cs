@@ -12,7 +12,8 @@ internal static class RegexRules
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+            // RE2 (and Go) spell named groups (?P<name>...); .NET knows only (?<name>...), which means the same.
+            _ = new Regex(pattern.Replace("(?P<", "(?<", StringComparison.Ordinal), RegexOptions.None, TimeSpan.FromSeconds(1));
         }
         catch (ArgumentException e)
         {
