@@ -344,4 +344,28 @@ public class ValidationTests
         Assert.True(result.IsValid);
         Assert.Equal(["cm.yaml:1: ConfigMap (v1) is not used by Bowline yet; ignored"], result.Warnings.Select(w => w.ToString()));
     }
+
+    [Theory]
+    [InlineData("reviews", true)]
+    [InlineData("*", true)]
+    [InlineData("*.example.com", true)]
+    [InlineData("reviews.default.svc.cluster.local", true)]
+    [InlineData("10.0.0.1", true)]
+    [InlineData("prod/*.example.com", true)]
+    [InlineData("./reviews", true)]
+    [InlineData("*foo.example.com", false)]
+    [InlineData("a..b", false)]
+    [InlineData("under_score", false)]
+    [InlineData("Bad_NS/host", false)]
+    public void Validate_GatewayHostSyntax_FollowsIstio(string host, bool valid)
+    {
+        var errors = Diag.Errors("gw.yaml", $"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  servers:\n  - port: {{number: 80, name: http, protocol: HTTP}}\n    hosts: [\"{host}\"]\n");
+        Assert.Equal(valid, errors.Length == 0);
+    }
+
+    [Fact]
+    public void Validate_BadVirtualServiceHost_IsAnError() =>
+        Assert.Equal(
+            ["vs.yaml:6: spec.hosts[0]: invalid host \"*foo.com\": expected a DNS name, optionally starting with \"*.\""],
+            Errors("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: r\nspec:\n  hosts: [\"*foo.com\"]\n  http:\n  - route:\n    - destination: {host: r}\n"));
 }

@@ -8,6 +8,7 @@ internal static class DestinationRuleRules
     public static void Check(DestinationRuleSpec spec, Reporter r)
     {
         Checks.Required(r, "spec.host", spec.Host);
+        HostRules.Check(r, "spec.host", spec.Host);
         TrafficPolicy(spec.TrafficPolicy, "spec.trafficPolicy", r);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Subsets.Count; i++)

@@ -24,6 +24,7 @@ internal static class GatewayRules
             for (var h = 0; h < server.Hosts.Count; h++)
             {
                 Checks.Required(r, $"{path}.hosts[{h}]", server.Hosts[h]);
+                HostRules.Check(r, $"{path}.hosts[{h}]", server.Hosts[h], allowNamespace: true);
             }
             var protocol = server.Port.Protocol.ToUpperInvariant();
             if (protocol is "HTTPS" or "TLS" && server.Tls is null)

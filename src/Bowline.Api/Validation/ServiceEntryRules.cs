@@ -11,6 +11,7 @@ internal static class ServiceEntryRules
         for (var i = 0; i < spec.Hosts.Count; i++)
         {
             Checks.Required(r, $"spec.hosts[{i}]", spec.Hosts[i]);
+            HostRules.Check(r, $"spec.hosts[{i}]", spec.Hosts[i]);
         }
         var portNames = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Ports.Count; i++)

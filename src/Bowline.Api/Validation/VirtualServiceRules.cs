@@ -11,6 +11,7 @@ internal static class VirtualServiceRules
         for (var i = 0; i < spec.Hosts.Count; i++)
         {
             Checks.Required(r, $"spec.hosts[{i}]", spec.Hosts[i]);
+            HostRules.Check(r, $"spec.hosts[{i}]", spec.Hosts[i]);
         }
         for (var i = 0; i < spec.Gateways.Count; i++)
         {
