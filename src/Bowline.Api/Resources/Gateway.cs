@@ -45,9 +45,13 @@ public enum ServerTlsMode
 public enum TlsProtocolVersion
 {
     TlsAuto,
+    [YamlField("TLSV1_0")]
     Tlsv10,
+    [YamlField("TLSV1_1")]
     Tlsv11,
+    [YamlField("TLSV1_2")]
     Tlsv12,
+    [YamlField("TLSV1_3")]
     Tlsv13,
 }
 

@@ -26,8 +26,9 @@ public sealed record ObjectMeta
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class LenientFieldsAttribute : Attribute;
 
-/// <summary>Overrides the YAML field name when it is not the camelCase of the property name.</summary>
-[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+/// <summary>Overrides the YAML field name when it is not the camelCase of the property name, or an enum member's
+/// Istio name when it is not the UPPER_SNAKE of the member name (TLSV1_2 for Tlsv12).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, Inherited = false)]
 public sealed class YamlFieldAttribute(string name) : Attribute
 {
     public string Name { get; } = name;

@@ -1,0 +1,150 @@
+using Bowline.Api.Resources;
+using Bowline.Api.Yaml;
+
+namespace Bowline.Api.Validation;
+
+/// <summary>
+/// istioctl analyze's reference checks: destinations, subsets and gateways a VirtualService names but the config does
+/// not define. Warnings, not errors: the missing piece may simply be applied next.
+/// </summary>
+internal sealed class ConfigAnalyzer
+{
+    private readonly HashSet<string> _serviceHosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<string> _entryHosts = [];
+    private readonly Dictionary<string, HashSet<string>> _subsetsByHost = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _gateways = new(StringComparer.Ordinal);
+
+    private ConfigAnalyzer(IReadOnlyList<ParsedResource> world)
+    {
+        foreach (var parsed in world)
+        {
+            var resource = parsed.Resource;
+            switch (resource)
+            {
+                case KubeService service:
+                    _serviceHosts.Add($"{service.Metadata.Name}.{service.EffectiveNamespace}.svc.cluster.local");
+                    break;
+                case ServiceEntry entry:
+                    _entryHosts.AddRange(entry.Spec.Hosts);
+                    break;
+                case Resources.Gateway:
+                    _gateways.Add($"{resource.EffectiveNamespace}/{resource.Metadata.Name}");
+                    break;
+                case DestinationRule rule:
+                    var host = Fqdn(rule.Spec.Host, rule.EffectiveNamespace);
+                    if (!_subsetsByHost.TryGetValue(host, out var subsets))
+                    {
+                        _subsetsByHost[host] = subsets = new HashSet<string>(StringComparer.Ordinal);
+                    }
+                    subsets.UnionWith(rule.Spec.Subsets.Select(s => s.Name));
+                    break;
+            }
+        }
+    }
+
+    public static IReadOnlyList<Diagnostic> Analyze(IReadOnlyList<ParsedResource> world)
+    {
+        var analyzer = new ConfigAnalyzer(world);
+        var warnings = new List<Diagnostic>();
+        foreach (var parsed in world)
+        {
+            if (parsed.Resource is VirtualService vs)
+            {
+                analyzer.Check(vs, new Reporter(parsed, warnings, DiagnosticSeverity.Warning));
+            }
+        }
+        return warnings;
+    }
+
+    /// <summary>Kubernetes DNS search-path expansion as seen from a namespace: "reviews" → "reviews.ns.svc.cluster.local".</summary>
+    internal static string Fqdn(string host, string ns) => host.Count(c => c == '.') switch
+    {
+        _ when host.Contains('*', StringComparison.Ordinal) => host,
+        0 => $"{host}.{ns}.svc.cluster.local",
+        1 => $"{host}.svc.cluster.local",
+        2 when host.EndsWith(".svc", StringComparison.OrdinalIgnoreCase) => $"{host}.cluster.local",
+        _ => host,
+    };
+
+    private void Check(VirtualService vs, Reporter r)
+    {
+        var ns = vs.EffectiveNamespace;
+        for (var i = 0; i < vs.Spec.Gateways.Count; i++)
+        {
+            GatewayReference(vs.Spec.Gateways[i], ns, $"spec.gateways[{i}]", r);
+        }
+        for (var i = 0; i < vs.Spec.Http.Count; i++)
+        {
+            var http = vs.Spec.Http[i];
+            var path = $"spec.http[{i}]";
+            for (var m = 0; m < http.Match.Count; m++)
+            {
+                for (var g = 0; g < http.Match[m].Gateways.Count; g++)
+                {
+                    GatewayReference(http.Match[m].Gateways[g], ns, $"{path}.match[{m}].gateways[{g}]", r);
+                }
+            }
+            for (var d = 0; d < http.Route.Count; d++)
+            {
+                Destination(http.Route[d].Destination, ns, $"{path}.route[{d}].destination", r);
+            }
+            if (http.Mirror is { } mirror)
+            {
+                Destination(mirror, ns, $"{path}.mirror", r);
+            }
+            for (var d = 0; d < http.Mirrors.Count; d++)
+            {
+                Destination(http.Mirrors[d].Destination, ns, $"{path}.mirrors[{d}].destination", r);
+            }
+        }
+        for (var i = 0; i < vs.Spec.Tcp.Count; i++)
+        {
+            for (var d = 0; d < vs.Spec.Tcp[i].Route.Count; d++)
+            {
+                Destination(vs.Spec.Tcp[i].Route[d].Destination, ns, $"spec.tcp[{i}].route[{d}].destination", r);
+            }
+        }
+        for (var i = 0; i < vs.Spec.Tls.Count; i++)
+        {
+            for (var d = 0; d < vs.Spec.Tls[i].Route.Count; d++)
+            {
+                Destination(vs.Spec.Tls[i].Route[d].Destination, ns, $"spec.tls[{i}].route[{d}].destination", r);
+            }
+        }
+    }
+
+    private void GatewayReference(string name, string ns, string path, Reporter r)
+    {
+        if (name == "mesh" || name.Length == 0)
+        {
+            return;
+        }
+        var key = name.Contains('/', StringComparison.Ordinal) ? name : $"{ns}/{name}";
+        if (!_gateways.Contains(key))
+        {
+            r.Report(path, $"the gateway \"{name}\" does not exist");
+        }
+    }
+
+    private void Destination(Destination destination, string ns, string path, Reporter r)
+    {
+        if (destination.Host.Length == 0)
+        {
+            return;
+        }
+        var fqdn = Fqdn(destination.Host, ns);
+        if (!_serviceHosts.Contains(fqdn) && !IsServiceEntryHost(destination.Host) && !IsServiceEntryHost(fqdn))
+        {
+            r.Report($"{path}.host", $"the host \"{destination.Host}\" is not a known service (Service or ServiceEntry)");
+        }
+        if (destination.Subset is { Length: > 0 } subset && !(_subsetsByHost.TryGetValue(fqdn, out var subsets) && subsets.Contains(subset)))
+        {
+            r.Report($"{path}.subset", $"subset \"{subset}\" is not defined by any DestinationRule for host {fqdn}");
+        }
+    }
+
+    /// <summary>ServiceEntry hosts may be wildcards ("*.example.com" covers "api.example.com").</summary>
+    private bool IsServiceEntryHost(string host) => _entryHosts.Any(entry =>
+        string.Equals(entry, host, StringComparison.OrdinalIgnoreCase)
+        || (entry.StartsWith('*') && host.EndsWith(entry[1..], StringComparison.OrdinalIgnoreCase)));
+}
