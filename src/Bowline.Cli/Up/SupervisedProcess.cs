@@ -1,0 +1,65 @@
+using System.Diagnostics;
+
+namespace Bowline.Cli.Up;
+
+/// <summary>
+/// A child started by <see cref="ProcessSupervisor"/>: the leader of its own process group (so everything it spawns is
+/// stopped with it), writing stdout and stderr straight to its log file.
+/// </summary>
+internal sealed class SupervisedProcess : IDisposable
+{
+    private readonly Process _process;
+    private volatile bool _stopRequested;
+
+    internal SupervisedProcess(string name, string logPath, Process process)
+    {
+        Name = name;
+        LogPath = logPath;
+        _process = process;
+        Pid = process.Id;
+        Exited = WaitAsync();
+    }
+
+    public string Name { get; }
+    public string LogPath { get; }
+    /// <summary>The pid, which is also the process group id.</summary>
+    public int Pid { get; }
+    /// <summary>Completes with the exit code when the process (the group leader) has exited and been reaped.</summary>
+    public Task<int> Exited { get; }
+    public bool HasExited => Exited.IsCompleted;
+    /// <summary>True once <see cref="StopAsync"/> was called: an exit after that is expected.</summary>
+    public bool StopRequested => _stopRequested;
+
+    /// <summary>SIGTERM to the whole group, then SIGKILL to whatever is left after <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        _stopRequested = true;
+        Signals.SendToGroup(Pid, Signals.Term);
+        using var deadline = new CancellationTokenSource(grace);
+        try
+        {
+            await Exited.WaitAsync(deadline.Token);
+            // The leader is gone; its own children may still be finishing their shutdown.
+            while (Signals.GroupExists(Pid))
+            {
+                await Task.Delay(20, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Signals.SendToGroup(Pid, Signals.Kill);
+            await Exited;
+        }
+    }
+
+    /// <summary>The last <paramref name="count"/> lines of the log (the log may still be being written).</summary>
+    public IReadOnlyList<string> Tail(int count) => LogTail.Read(LogPath, count);
+
+    public void Dispose() => _process.Dispose();
+
+    private async Task<int> WaitAsync()
+    {
+        await _process.WaitForExitAsync();
+        return _process.ExitCode;
+    }
+}
