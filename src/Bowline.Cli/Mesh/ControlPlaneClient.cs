@@ -22,7 +22,7 @@ internal sealed class ControlPlaneClient(Uri baseAddress) : IDisposable
         }
         var result = await response.Content.ReadFromJsonAsync(ManagementJson.Default.ApplyResult, cancel)
             ?? throw new ControlPlaneException($"{path}: empty answer from the control plane");
-        return (response.StatusCode == HttpStatusCode.OK, result);
+        return (response.StatusCode == HttpStatusCode.OK, WithoutDefaults(result));
     }
 
     public async Task<ProxyStatus[]> GetProxiesAsync(CancellationToken cancel)
@@ -65,6 +65,14 @@ internal sealed class ControlPlaneClient(Uri baseAddress) : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>An array the server left out deserializes as a default ImmutableArray, which cannot be enumerated.</summary>
+    private static ApplyResult WithoutDefaults(ApplyResult result) => result with
+    {
+        Changes = result.Changes.IsDefault ? [] : result.Changes,
+        Warnings = result.Warnings.IsDefault ? [] : result.Warnings,
+        Errors = result.Errors.IsDefault ? [] : result.Errors,
+    };
 
     private static async Task<ControlPlaneException> UnexpectedAsync(HttpResponseMessage response, CancellationToken cancel)
     {
