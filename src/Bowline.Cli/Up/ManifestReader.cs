@@ -56,6 +56,11 @@ internal static class ManifestReader
             {
                 throw new ManifestException($"{file.Name}:{e.Start.Line}: {e.Message}");
             }
+            catch (InvalidOperationException e)
+            {
+                // YamlDotNet's scanner throws this (without a position) on some malformed input.
+                throw new ManifestException($"{file.Name}: invalid YAML ({e.Message})");
+            }
             var folder = Path.GetDirectoryName(Path.GetFullPath(file.Name)) ?? Environment.CurrentDirectory;
             foreach (var document in stream.Documents)
             {

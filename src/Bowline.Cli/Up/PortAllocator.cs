@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Bowline.Cli.Up;
 
 /// <summary>
-/// Picks free ports on 127.0.0.1 by binding port 0. Every socket stays bound until <see cref="Dispose"/>, so the
+/// Picks free ports on 127.0.0.1 by listening on port 0. Every socket stays open until <see cref="Dispose"/>, so the
 /// ports handed out in one plan are distinct; release them just before starting the processes that bind them.
 /// </summary>
 internal sealed class PortAllocator : IDisposable
@@ -15,6 +15,8 @@ internal sealed class PortAllocator : IDisposable
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        // Listening, not just bound: .NET sets SO_REUSEADDR, and only a listening socket keeps others off the port.
+        socket.Listen(1);
         _held.Add(socket);
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }

@@ -35,20 +35,11 @@ internal sealed class SupervisedProcess : IDisposable
     {
         _stopRequested = true;
         Signals.SendToGroup(Pid, Signals.Term);
-        using var deadline = new CancellationTokenSource(grace);
-        try
-        {
-            await Exited.WaitAsync(deadline.Token);
-            // The leader is gone; its own children may still be finishing their shutdown.
-            while (Signals.GroupExists(Pid))
-            {
-                await Task.Delay(20, deadline.Token);
-            }
-        }
-        catch (OperationCanceledException)
+        if (!await GroupGoneAsync(grace))
         {
             Signals.SendToGroup(Pid, Signals.Kill);
-            await Exited;
+            // SIGKILL cannot be refused; this only waits for the kernel and the reapers (.NET for the leader, init for the rest).
+            await GroupGoneAsync(TimeSpan.FromSeconds(5));
         }
     }
 
@@ -56,6 +47,25 @@ internal sealed class SupervisedProcess : IDisposable
     public IReadOnlyList<string> Tail(int count) => LogTail.Read(LogPath, count);
 
     public void Dispose() => _process.Dispose();
+
+    /// <summary>Waits for the leader to be reaped and then for the rest of its group (which may still be shutting down).</summary>
+    private async Task<bool> GroupGoneAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await Exited.WaitAsync(deadline.Token);
+            while (Signals.GroupExists(Pid))
+            {
+                await Task.Delay(20, deadline.Token);
+            }
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
     private async Task<int> WaitAsync()
     {
