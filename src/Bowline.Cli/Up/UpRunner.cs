@@ -91,6 +91,10 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             }
             return 0;
         }
+        catch (Exception e) when (e is HttpRequestException or ControlPlaneException)
+        {
+            return Fail($"control plane: {e.Message}");
+        }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             context.Error.WriteLine("interrupted; stopping everything");
