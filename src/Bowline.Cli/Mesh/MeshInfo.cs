@@ -1,0 +1,25 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace Bowline.Cli.Mesh;
+
+/// <summary><c>$BOWLINE_HOME/mesh.json</c>: how the other commands find the mesh a running <c>bowline up</c> started.</summary>
+internal sealed record MeshInfo
+{
+    public required string ControlPlane { get; init; }
+    /// <summary>The pid of <c>bowline up</c>; a mesh.json whose pid is gone is stale.</summary>
+    public required int Pid { get; init; }
+    public required string StateDir { get; init; }
+    public ImmutableArray<MeshGateway> Gateways { get; init; } = [];
+    public ImmutableArray<MeshProxy> Proxies { get; init; } = [];
+}
+
+internal sealed record MeshGateway(int Port, string Address);
+
+internal sealed record MeshProxy(string Name, string Admin);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true)]
+[JsonSerializable(typeof(MeshInfo))]
+internal sealed partial class CliJson : JsonSerializerContext;

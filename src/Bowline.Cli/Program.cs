@@ -1,0 +1,3 @@
+using Bowline.Cli;
+
+return await CliApp.RunAsync(args, CliContext.FromEnvironment());

@@ -1,0 +1,27 @@
+using System.Collections.Immutable;
+using Bowline.Api.Registry;
+
+namespace Bowline.Cli.Up;
+
+internal enum GatewayPortMode
+{
+    /// <summary>Gateway listeners bind the Gateway server's own port number.</summary>
+    Exact,
+    /// <summary>Each Gateway server port is mapped to a free port (several meshes, or a busy 8080).</summary>
+    Auto,
+}
+
+/// <summary>One pod to run: its registry entry and, for a sidecar pod, the Deployment its app comes from.</summary>
+internal sealed record PlannedPod(LocalPod Pod, DeploymentManifest? Deployment)
+{
+    /// <summary>The proxy id, "{pod}.{namespace}".</summary>
+    public string ProxyId => $"{Pod.Name}.{Pod.Namespace}";
+}
+
+/// <summary>Everything <c>up</c> will start, with every port already chosen.</summary>
+internal sealed record MeshPlan(ImmutableArray<PlannedPod> Pods, int ControlPlanePort)
+{
+    public LocalRegistry Registry => new() { Pods = [.. Pods.Select(p => p.Pod)] };
+
+    public PlannedPod Gateway => Pods.Single(p => p.Pod.Role == ProxyRole.Gateway);
+}

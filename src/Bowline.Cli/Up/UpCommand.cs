@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+
+namespace Bowline.Cli.Up;
+
+/// <summary><c>bowline up DIR</c>: run the mesh described by DIR's manifests until SIGINT/SIGTERM.</summary>
+internal static class UpCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var dir = new Argument<string>("DIR") { Description = "Folder whose top-level *.yaml/*.yml describe the mesh" };
+        var gatewayPorts = new Option<GatewayPortMode>("--gateway-ports")
+        {
+            Description = "exact: gateway listeners bind the Gateway servers' ports; auto: each gets a free port",
+            DefaultValueFactory = _ => GatewayPortMode.Exact,
+            HelpName = "exact|auto",
+        };
+        var command = new Command("up", "Start the control plane, apps, sidecars and ingress gateway described by DIR")
+        {
+            dir,
+            gatewayPorts,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            // Ctrl-C and SIGTERM mean "stop the mesh": cancel the run instead of dying, so every child gets stopped.
+            using var stop = new CancellationTokenSource();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts));
+            return await new UpRunner(options, context).RunAsync(stop.Token);
+
+            void Cancel(PosixSignalContext signal)
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            }
+        });
+        return command;
+    }
+}
+
+internal sealed record UpOptions(string Directory, GatewayPortMode GatewayPorts);
