@@ -9,6 +9,8 @@ internal sealed record MeshInfo
     public required string ControlPlane { get; init; }
     /// <summary>The pid of <c>bowline up</c>; a mesh.json whose pid is gone is stale.</summary>
     public required int Pid { get; init; }
+    /// <summary>The control plane's pid, for scripts and tests that need to stop or inspect it.</summary>
+    public int ControlPlanePid { get; init; }
     public required string StateDir { get; init; }
     public ImmutableArray<MeshGateway> Gateways { get; init; } = [];
     public ImmutableArray<MeshProxy> Proxies { get; init; } = [];

@@ -164,6 +164,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         {
             ControlPlane = controlPlaneUrl.ToString().TrimEnd('/'),
             Pid = Environment.ProcessId,
+            ControlPlanePid = controlPlane.Pid,
             StateDir = _home.StateDir,
             Gateways = [.. gateway.GatewayPorts.OrderBy(kv => kv.Key).Select(kv => new MeshGateway(kv.Key, $"127.0.0.1:{kv.Value}"))],
             Proxies = [.. proxies.Select(p => new MeshProxy(p.Pod.ProxyId, $"127.0.0.1:{p.Pod.Pod.AdminPort}"))],
