@@ -12,7 +12,7 @@ namespace Bowline.ControlPlane;
 /// </summary>
 internal static class ControlPlaneHost
 {
-    public static async Task<WebApplication> StartAsync(ControlPlaneOptions options, TimeProvider? time = null,
+    public static async Task<RunningControlPlane> StartAsync(ControlPlaneOptions options, TimeProvider? time = null,
         IConfigLoader? loader = null, Action<ILoggingBuilder>? logging = null)
     {
         time ??= TimeProvider.System;
@@ -60,6 +60,20 @@ internal static class ControlPlaneHost
 
         await app.StartAsync();
         ready.Set();
-        return app;
+        return new RunningControlPlane(app, store, registry, xds);
+    }
+}
+
+/// <summary>A started control plane and its parts (tests look inside; Program just waits for shutdown).</summary>
+internal sealed record RunningControlPlane(WebApplication App, ConfigStore Store, LocalFileRegistry Registry, XdsServer Xds)
+    : IAsyncDisposable
+{
+    /// <summary>The bound address (port 0 resolved), e.g. "http://127.0.0.1:40123".</summary>
+    public Uri BaseAddress => new(App.Urls.First());
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
     }
 }

@@ -12,7 +12,7 @@ catch (ArgumentException e)
     return 2;
 }
 
-await using var app = await ControlPlaneHost.StartAsync(options);
-app.Logger.Listening(options.Listen.ToString(), options.StateDir);
-await app.WaitForShutdownAsync();
+await using var cp = await ControlPlaneHost.StartAsync(options);
+cp.App.Logger.Listening(string.Join(", ", cp.App.Urls), options.StateDir);
+await cp.App.WaitForShutdownAsync();
 return 0;

@@ -90,7 +90,7 @@ internal sealed class LocalFileRegistry : IWorkloadRegistry, IAsyncDisposable
             var registry = LocalRegistry.Read(_path);
             _stamp = stamp;
             _bytes = bytes;
-            return Publish(registry.Pods);
+            return Publish(registry.Pods.IsDefault ? [] : [.. registry.Pods.Select(Normalize)]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
         {
@@ -99,6 +99,20 @@ internal sealed class LocalFileRegistry : IWorkloadRegistry, IAsyncDisposable
             return false;
         }
     }
+
+    /// <summary>
+    /// The source-generated reader leaves properties absent from the file null/default instead of their initializers;
+    /// restore those defaults so the rest of the control plane can rely on them.
+    /// </summary>
+    internal static LocalPod Normalize(LocalPod p) => p with
+    {
+        Labels = p.Labels ?? System.Collections.Immutable.ImmutableDictionary<string, string>.Empty,
+        ServiceAccount = string.IsNullOrEmpty(p.ServiceAccount) ? "default" : p.ServiceAccount,
+        Address = string.IsNullOrEmpty(p.Address) ? "127.0.0.1" : p.Address,
+        Ports = p.Ports.IsDefault ? [] : p.Ports,
+        GatewayPorts = p.GatewayPorts ?? System.Collections.Immutable.ImmutableDictionary<int, int>.Empty,
+        Workload = p.Workload ?? p.Name,
+    };
 
     private bool Publish(System.Collections.Immutable.ImmutableArray<LocalPod> pods)
     {
