@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Console;
 using Bowline.Api.Xds;
 using Bowline.ControlPlane.Config;
 using Bowline.ControlPlane.Management;
@@ -24,11 +25,8 @@ internal static class ControlPlaneHost
             k.Limits.MaxRequestBodySize = BodyReader.MaxBytes + 1; // our reader answers 413 itself
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
+        builder.Logging.AddConsole(o => o.FormatterName = ConciseConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<ConciseConsoleFormatter, ConsoleFormatterOptions>();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
 

@@ -21,7 +21,7 @@ internal sealed class StoreFiles(string directory)
         var path = PathOf(r);
         var tmp = path + ".tmp";
         var text = $"{Header}{r.Line.ToString(CultureInfo.InvariantCulture)} {r.File}\n{r.Yaml}";
-        File.WriteAllText(tmp, text, Encoding.UTF8);
+        File.WriteAllText(tmp, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         File.Move(tmp, path, overwrite: true);
     }
 
