@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging.Console;
+using Bowline.Api.Xds;
+using Bowline.ControlPlane.Config;
+using Bowline.ControlPlane.Management;
+using Bowline.ControlPlane.Push;
+using Bowline.ControlPlane.Registry;
+
+namespace Bowline.ControlPlane;
+
+/// <summary>
+/// Builds the control plane: store and registry loaded before the server listens (so readiness means loaded),
+/// the debounced pusher wired to both, and the HTTP + WebSocket endpoints. Tests build it in-process on port 0.
+/// </summary>
+internal static class ControlPlaneHost
+{
+    public static async Task<RunningControlPlane> StartAsync(ControlPlaneOptions options, TimeProvider? time = null,
+        IConfigLoader? loader = null, Action<ILoggingBuilder>? logging = null)
+    {
+        time ??= TimeProvider.System;
+        Directory.CreateDirectory(options.StateDir);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(options.Listen);
+            k.Limits.MaxRequestBodySize = BodyReader.MaxBytes + 1; // our reader answers 413 itself
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.FormatterName = ConciseConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<ConciseConsoleFormatter, ConsoleFormatterOptions>();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+
+        var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var store = new ConfigStore(loader ?? new ApiConfigLoader(), new StoreFiles(Path.Combine(options.StateDir, "store")),
+            loggers.CreateLogger<ConfigStore>());
+        store.Load();
+        var registry = new LocalFileRegistry(Path.Combine(options.StateDir, "registry.json"), time,
+            loggers.CreateLogger<LocalFileRegistry>());
+        registry.Start();
+        var xds = new XdsServer(store, registry, loggers.CreateLogger<XdsServer>());
+        var debouncer = new Debouncer(time, options.Debounce, options.MaxDebounce, xds.PushAllAsync, loggers.CreateLogger<Debouncer>());
+        store.Changed += debouncer.Signal;
+        registry.Changed += debouncer.Signal;
+        debouncer.Start();
+
+        var ready = new ReadinessFlag();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.Map(XdsProtocol.Path, xds.HandleAsync);
+        ManagementEndpoints.Map(app, store, xds, ready);
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopped.Register(() =>
+        {
+            debouncer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            registry.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
+
+        await app.StartAsync();
+        ready.Set();
+        return new RunningControlPlane(app, store, registry, xds);
+    }
+}
+
+/// <summary>A started control plane and its parts (tests look inside; Program just waits for shutdown).</summary>
+internal sealed record RunningControlPlane(WebApplication App, ConfigStore Store, LocalFileRegistry Registry, XdsServer Xds)
+    : IAsyncDisposable
+{
+    /// <summary>The bound address (port 0 resolved), e.g. "http://127.0.0.1:40123".</summary>
+    public Uri BaseAddress => new(App.Urls.First());
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}

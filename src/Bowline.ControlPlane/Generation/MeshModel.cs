@@ -1,0 +1,222 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Bowline.Api.Registry;
+using Bowline.Api.Resources;
+using Bowline.Api.Xds;
+using Endpoint = Bowline.Api.Xds.Endpoint;
+using Bowline.ControlPlane.Config;
+using Bowline.ControlPlane.Registry;
+
+namespace Bowline.ControlPlane.Generation;
+
+/// <summary>
+/// The config and registry snapshots joined once per push round: services with endpoints, and the routing resources in
+/// creation order. Every proxy's config is then derived from this without touching shared state.
+/// </summary>
+internal sealed class MeshModel
+{
+    public const string ClusterDomain = "svc.cluster.local";
+
+    private readonly Dictionary<string, MeshService> _byHost;
+
+    private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
+        IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices)
+    {
+        Services = services;
+        VirtualServices = virtualServices;
+        DestinationRules = destinationRules;
+        Gateways = gateways;
+        KubeServices = kubeServices;
+        _byHost = new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in services)
+        {
+            _byHost.TryAdd(s.Hostname, s);
+        }
+    }
+
+    /// <summary>Sorted by hostname.</summary>
+    public ImmutableArray<MeshService> Services { get; }
+    public IReadOnlyList<VirtualService> VirtualServices { get; }
+    public IReadOnlyList<DestinationRule> DestinationRules { get; }
+    public IReadOnlyList<Gateway> Gateways { get; }
+    public IReadOnlyList<KubeService> KubeServices { get; }
+
+    public static MeshModel Build(ConfigSnapshot config, RegistrySnapshot registry)
+    {
+        var services = new List<MeshService>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var kube = config.OfType<KubeService>().ToList();
+        // Kubernetes Services first: a ServiceEntry naming the same host does not replace it.
+        foreach (var svc in kube)
+        {
+            var ms = FromKube(svc, registry.Pods);
+            if (seen.Add(ms.Hostname))
+            {
+                services.Add(ms);
+            }
+        }
+
+        foreach (var se in config.OfType<ServiceEntry>())
+        {
+            foreach (var ms in FromServiceEntry(se))
+            {
+                if (seen.Add(ms.Hostname))
+                {
+                    services.Add(ms);
+                }
+            }
+        }
+
+        return new MeshModel(
+            [.. services.OrderBy(s => s.Hostname, StringComparer.Ordinal)],
+            [.. config.OfType<VirtualService>()],
+            [.. config.OfType<DestinationRule>()],
+            [.. config.OfType<Gateway>()],
+            kube);
+    }
+
+    public MeshService? FindService(string hostname) => _byHost.GetValueOrDefault(hostname);
+
+    /// <summary>
+    /// Istio host resolution: a short name (no dot) is a service in the resource's namespace; otherwise the name as
+    /// written, with "name.ns" / "name.ns.svc" completed when that names a known service.
+    /// </summary>
+    public string ResolveHost(string host, string ns)
+    {
+        if (host.Length == 0 || host.StartsWith('*'))
+        {
+            return host;
+        }
+
+        if (!host.Contains('.', StringComparison.Ordinal))
+        {
+            return $"{host}.{ns}.{ClusterDomain}";
+        }
+
+        if (_byHost.ContainsKey(host))
+        {
+            return host;
+        }
+
+        foreach (var suffix in (string[])[".svc.cluster.local", ".cluster.local"])
+        {
+            if (_byHost.ContainsKey(host + suffix))
+            {
+                return host + suffix;
+            }
+        }
+
+        return host;
+    }
+
+    /// <summary>The first DestinationRule (creation order) whose host is this service. Istio would merge; we do not.</summary>
+    public DestinationRule? RuleFor(string hostname) =>
+        DestinationRules.FirstOrDefault(dr =>
+            string.Equals(ResolveHost(dr.Spec.Host, dr.EffectiveNamespace), hostname, StringComparison.OrdinalIgnoreCase));
+
+    public static string ClusterName(int port, string? subset, string hostname) =>
+        string.Create(CultureInfo.InvariantCulture, $"outbound|{port}|{subset}|{hostname}");
+
+    /// <summary>Every outbound cluster the mesh defines: each service port, and each DestinationRule subset of it.</summary>
+    public IEnumerable<string> AllClusterNames()
+    {
+        foreach (var s in Services)
+        {
+            var subsets = RuleFor(s.Hostname)?.Spec.Subsets ?? [];
+            foreach (var p in s.Ports)
+            {
+                yield return ClusterName(p.Number, null, s.Hostname);
+                foreach (var sub in subsets)
+                {
+                    yield return ClusterName(p.Number, sub.Name, s.Hostname);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cluster an outbound name denotes. Unknown services, ports or subsets give an empty cluster, so a route to it
+    /// answers 503 (no healthy upstream) instead of the whole config being rejected.
+    /// </summary>
+    public Cluster BuildCluster(string name)
+    {
+        var parts = name.Split('|');
+        if (parts.Length != 4 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            return new Cluster { Name = name };
+        }
+
+        var subset = parts[2].Length == 0 ? null : parts[2];
+        var hostname = parts[3];
+        var service = FindService(hostname);
+        var servicePort = service?.Port(port);
+        if (servicePort is null)
+        {
+            return new Cluster { Name = name, Service = hostname, Subset = subset };
+        }
+
+        IEnumerable<MeshEndpoint> endpoints = servicePort.Endpoints;
+        if (subset is not null)
+        {
+            var labels = RuleFor(hostname)?.Spec.Subsets.FirstOrDefault(s => s.Name == subset)?.Labels;
+            endpoints = labels is null ? [] : endpoints.Where(e => Generation.Labels.Contains(e.Labels, labels));
+        }
+
+        return new Cluster
+        {
+            Name = name,
+            Protocol = servicePort.Protocol,
+            Service = hostname,
+            Subset = subset,
+            Endpoints = [.. endpoints
+                .Select(e => new Endpoint { Address = e.Address, Port = e.Port, Pod = e.Pod })
+                .OrderBy(e => e.Address, StringComparer.Ordinal).ThenBy(e => e.Port).ThenBy(e => e.Pod, StringComparer.Ordinal)],
+        };
+    }
+
+    private static MeshService FromKube(KubeService svc, ImmutableArray<LocalPod> pods)
+    {
+        var ns = svc.EffectiveNamespace;
+        var selector = svc.Spec.Selector;
+        // A Service without a selector has no automatic endpoints (Kubernetes leaves them to the user).
+        var members = selector.Count == 0
+            ? []
+            : pods.Where(p => p.Namespace == ns && Generation.Labels.Contains(p.Labels, selector)).ToList();
+        var ports = svc.Spec.Ports.Select(sp => new MeshServicePort(
+            sp.Port,
+            sp.Name,
+            Protocols.OfKubePort(sp.Name, sp.AppProtocol),
+            [.. members.SelectMany(pod => TargetOf(pod, sp) is { } target
+                ? [new MeshEndpoint(pod.Address, target.InboundPort, pod.Name, pod.Labels)]
+                : Array.Empty<MeshEndpoint>())]));
+        return new MeshService($"{svc.Metadata.Name}.{ns}.{ClusterDomain}", ns, svc.Metadata.Name, [.. ports.OrderBy(p => p.Number)]);
+    }
+
+    /// <summary>The pod port a Service port targets: targetPort as a number, as a container port name, or the port itself.</summary>
+    public static LocalPodPort? TargetOf(LocalPod pod, KubeServicePort sp) => sp.TargetPort switch
+    {
+        { Int: { } n } => pod.Ports.FirstOrDefault(p => p.ContainerPort == n),
+        { String: { Length: > 0 } s } => pod.Ports.FirstOrDefault(p => p.Name == s),
+        _ => pod.Ports.FirstOrDefault(p => p.ContainerPort == sp.Port),
+    };
+
+    private static IEnumerable<MeshService> FromServiceEntry(ServiceEntry se)
+    {
+        foreach (var host in se.Spec.Hosts)
+        {
+            var ports = se.Spec.Ports.Select(gp =>
+            {
+                var targetPort = gp.TargetPort ?? gp.Number;
+                IEnumerable<MeshEndpoint> endpoints = se.Spec.Endpoints.Count > 0
+                    ? se.Spec.Endpoints.Where(e => !string.IsNullOrEmpty(e.Address)).Select(e => new MeshEndpoint(
+                        e.Address!, e.Ports.TryGetValue(gp.Name, out var p) ? p : targetPort, null, e.Labels))
+                    // No endpoints: the host itself is the address (DNS-style), unless it is a wildcard.
+                    : host.StartsWith('*') || se.Spec.Resolution == ServiceEntryResolution.Static
+                        ? []
+                        : [new MeshEndpoint(host, targetPort, null, new Dictionary<string, string>())];
+                return new MeshServicePort(gp.Number, gp.Name, Protocols.OfIstioPort(gp.Protocol), [.. endpoints]);
+            });
+            yield return new MeshService(host, se.EffectiveNamespace, null, [.. ports.OrderBy(p => p.Number)]);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using System.Collections.Immutable;
+using Bowline.Api.Xds;
+
+namespace Bowline.ControlPlane.Generation;
+
+/// <summary>
+/// A service as the mesh sees it, whether from a Kubernetes Service or a ServiceEntry host: a hostname, its ports, and
+/// for each port the endpoints (with labels, for subsets).
+/// </summary>
+internal sealed record MeshService(string Hostname, string Namespace, string? ShortName, ImmutableArray<MeshServicePort> Ports)
+{
+    public MeshServicePort? Port(int number) => Ports.FirstOrDefault(p => p.Number == number);
+}
+
+internal sealed record MeshServicePort(int Number, string? Name, UpstreamProtocol Protocol, ImmutableArray<MeshEndpoint> Endpoints);
+
+internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels);

@@ -1,0 +1,194 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Bowline.Api.Registry;
+using Bowline.Api.Resources;
+using Bowline.Api.Xds;
+using Endpoint = Bowline.Api.Xds.Endpoint;
+
+namespace Bowline.ControlPlane.Generation;
+
+/// <summary>
+/// A sidecar's config: inbound listeners in front of the app, one outbound listener routed by the "outbound" table
+/// (a virtual host per service port, shaped by the mesh-bound VirtualServices), and the clusters of the whole mesh.
+/// </summary>
+internal static class SidecarGenerator
+{
+    public const string OutboundName = "outbound";
+    private static readonly IReadOnlySet<string> MeshGateways = new HashSet<string> { RouteBuilder.Mesh };
+
+    public static ProxyConfig Build(MeshModel mesh, LocalPod pod, List<string> notes)
+    {
+        var listeners = new List<Listener>();
+        var clusters = new List<Cluster>();
+        foreach (var port in pod.Ports)
+        {
+            var cluster = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}||");
+            listeners.Add(new Listener
+            {
+                Name = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}"),
+                Kind = ListenerKind.Inbound,
+                Address = pod.Address,
+                Port = port.InboundPort,
+                Cluster = cluster,
+            });
+            clusters.Add(new Cluster
+            {
+                Name = cluster,
+                Protocol = InboundProtocol(mesh, pod, port),
+                Endpoints = [new Endpoint { Address = "127.0.0.1", Port = port.AppPort, Pod = pod.Name }],
+            });
+        }
+
+        listeners.Add(new Listener
+        {
+            Name = OutboundName,
+            Kind = ListenerKind.Outbound,
+            Address = "127.0.0.1",
+            Port = pod.OutboundPort,
+            RouteTable = OutboundName,
+        });
+
+        var table = OutboundTable(mesh, pod, notes);
+        // Istio gives a sidecar every cluster of the mesh (no Sidecar resource yet), plus any a route names that the
+        // mesh does not define (empty: requests to it get 503).
+        var names = new SortedSet<string>(mesh.AllClusterNames(), StringComparer.Ordinal);
+        foreach (var vh in table.VirtualHosts)
+        {
+            foreach (var r in vh.Routes)
+            {
+                foreach (var d in r.Destinations)
+                {
+                    names.Add(d.Cluster);
+                }
+            }
+        }
+
+        clusters.AddRange(names.Select(mesh.BuildCluster));
+        return new ProxyConfig { Listeners = [.. listeners], RouteTables = [table], Clusters = [.. clusters] };
+    }
+
+    private static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
+    {
+        foreach (var svc in mesh.KubeServices)
+        {
+            if (svc.EffectiveNamespace != pod.Namespace || svc.Spec.Selector.Count == 0
+                || !Labels.Contains(pod.Labels, svc.Spec.Selector))
+            {
+                continue;
+            }
+
+            foreach (var sp in svc.Spec.Ports)
+            {
+                if (MeshModel.TargetOf(pod, sp)?.ContainerPort == port.ContainerPort)
+                {
+                    return Protocols.OfKubePort(sp.Name, sp.AppProtocol);
+                }
+            }
+        }
+
+        return Protocols.OfKubePort(port.Name, null);
+    }
+
+    private static RouteTable OutboundTable(MeshModel mesh, LocalPod pod, List<string> notes)
+    {
+        var meshVs = mesh.VirtualServices
+            .Where(vs => vs.Spec.Gateways.Count == 0 || vs.Spec.Gateways.Contains(RouteBuilder.Mesh))
+            .ToList();
+        var hosts = new List<VirtualHost>();
+        var claimed = new DomainSet();
+        var ctxBase = new RouteContext(pod, 0, MeshGateways);
+
+        foreach (var svc in mesh.Services)
+        {
+            var vs = VirtualServiceFor(mesh, meshVs, svc.Hostname);
+            var barePort = svc.Port(80)?.Number ?? svc.Ports.FirstOrDefault()?.Number;
+            foreach (var port in svc.Ports)
+            {
+                var routes = vs is null ? [] : RouteBuilder.Build(mesh, vs, ctxBase with { Port = port.Number }, notes);
+                if (routes.IsEmpty)
+                {
+                    routes = [RouteBuilder.Default(svc.Hostname, port.Number)];
+                }
+
+                var domains = claimed.Claim(Domains(svc, pod.Namespace, port.Number, port.Number == barePort));
+                hosts.Add(new VirtualHost
+                {
+                    Name = string.Create(CultureInfo.InvariantCulture, $"{svc.Hostname}:{port.Number}"),
+                    Domains = domains,
+                    Routes = routes,
+                });
+            }
+        }
+
+        // VirtualService hosts that are no service (external names): a virtual host of their own.
+        foreach (var vs in meshVs)
+        {
+            foreach (var host in vs.Spec.Hosts)
+            {
+                var resolved = mesh.ResolveHost(host, vs.EffectiveNamespace);
+                if (mesh.FindService(resolved) is not null)
+                {
+                    continue;
+                }
+
+                var domains = claimed.Claim([resolved]);
+                if (domains.IsEmpty)
+                {
+                    continue;
+                }
+
+                var routes = RouteBuilder.Build(mesh, vs, ctxBase with { Port = 80 }, notes);
+                if (!routes.IsEmpty)
+                {
+                    hosts.Add(new VirtualHost { Name = resolved, Domains = domains, Routes = routes });
+                }
+            }
+        }
+
+        return new RouteTable
+        {
+            Name = OutboundName,
+            VirtualHosts = [.. hosts
+                .Where(h => !h.Domains.IsEmpty)
+                .OrderBy(h => HostMatch.Specificity(h.Domains))
+                .ThenBy(h => h.Name, StringComparer.Ordinal)],
+        };
+    }
+
+    /// <summary>The first mesh VirtualService (creation order) naming the service exactly, else by a wildcard host.</summary>
+    private static VirtualService? VirtualServiceFor(MeshModel mesh, List<VirtualService> meshVs, string hostname) =>
+        meshVs.FirstOrDefault(vs => vs.Spec.Hosts.Any(h =>
+            string.Equals(mesh.ResolveHost(h, vs.EffectiveNamespace), hostname, StringComparison.OrdinalIgnoreCase)))
+        ?? meshVs.FirstOrDefault(vs => vs.Spec.Hosts.Any(h => h.StartsWith('*') && HostMatch.Covers(h, hostname)));
+
+    /// <summary>
+    /// The names a client in <paramref name="podNamespace"/> can use for this service port, as Kubernetes DNS search
+    /// paths resolve them: short forms only from the service's own namespace. Each with ":port"; bare (no port) on one
+    /// port per service only (port 80 when it has one), since a bare authority cannot say which port it meant.
+    /// </summary>
+    private static IEnumerable<string> Domains(MeshService svc, string podNamespace, int port, bool bare)
+    {
+        IEnumerable<string> names;
+        if (svc.ShortName is { } name)
+        {
+            var ns = svc.Namespace;
+            names = svc.Namespace == podNamespace
+                ? [name, $"{name}.{ns}", $"{name}.{ns}.svc", svc.Hostname]
+                : [$"{name}.{ns}", $"{name}.{ns}.svc", svc.Hostname];
+        }
+        else
+        {
+            names = [svc.Hostname];
+        }
+
+        foreach (var n in names)
+        {
+            if (bare)
+            {
+                yield return n;
+            }
+
+            yield return string.Create(CultureInfo.InvariantCulture, $"{n}:{port}");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Bowline.Api.Management;
+using Bowline.Api.Registry;
+using Bowline.Api.Xds;
+using Bowline.ControlPlane.Config;
+using Bowline.ControlPlane.Generation;
+using Bowline.ControlPlane.Registry;
+
+namespace Bowline.ControlPlane.Push;
+
+/// <summary>
+/// The push side: accepts proxy streams at <see cref="XdsProtocol.Path"/>, and on every (debounced) change recomputes
+/// the connected proxies' configs, sending only to those whose version changed.
+/// </summary>
+internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log)
+{
+    private const int MaxRequestBytes = 1 << 20;
+    private readonly ConcurrentDictionary<string, ProxySession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ProxyState> _lastKnown = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _loggedNotes = new(StringComparer.Ordinal);
+    private int _rounds;
+
+    /// <summary>Push rounds completed (tests wait on it).</summary>
+    public int Rounds => Volatile.Read(ref _rounds);
+
+    public ProxySession? Session(string id) => _sessions.GetValueOrDefault(id);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("expected a WebSocket upgrade");
+            return;
+        }
+
+        using var ws = await context.WebSockets.AcceptWebSocketAsync();
+        var ct = context.RequestAborted;
+        DiscoveryRequest? first;
+        try
+        {
+            var bytes = await WebSocketMessages.ReadAsync(ws, MaxRequestBytes, ct);
+            if (bytes is null)
+            {
+                return;
+            }
+
+            first = XdsJson.ReadRequest(bytes);
+        }
+        catch (JsonException e)
+        {
+            await CloseAsync(ws, WebSocketCloseStatus.InvalidPayloadData, $"malformed DiscoveryRequest: {e.Message}");
+            return;
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidDataException)
+        {
+            return;
+        }
+
+        if (first?.Node is not { } node)
+        {
+            await CloseAsync(ws, WebSocketCloseStatus.InvalidPayloadData, "first DiscoveryRequest has no node");
+            return;
+        }
+
+        var reg = registry.Current;
+        if (reg.Find(node.Pod, node.Namespace) is not { } pod)
+        {
+            var reason = $"unknown proxy {node.Pod}.{node.Namespace}: no such pod in the registry";
+            log.ConnectRefused(node.Id, reason);
+            await CloseAsync(ws, WebSocketCloseStatus.PolicyViolation, reason);
+            return;
+        }
+
+        var id = RegistrySnapshot.IdOf(pod);
+        var session = new ProxySession(id, ws,
+            new ProxyState { Connected = true, Acked = first.VersionInfo, Latest = first.VersionInfo }, log);
+        if (_sessions.TryGetValue(id, out var old))
+        {
+            old.Socket.Abort(); // the proxy reconnected; its previous stream is dead
+        }
+
+        _sessions[id] = session;
+        log.Connected(id, first.VersionInfo ?? "nothing");
+        var cfg = store.Current;
+        reg = registry.Current;
+        if (reg.FindById(id) is { } current)
+        {
+            var generated = Generate(MeshModel.Build(cfg, reg), current, id);
+            session.Offer(generated, (cfg.Generation, reg.Generation));
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var send = SendAsync(session, cts.Token);
+        var why = "";
+        var malformed = false;
+        try
+        {
+            while (true)
+            {
+                var bytes = await WebSocketMessages.ReadAsync(ws, MaxRequestBytes, cts.Token);
+                if (bytes is null)
+                {
+                    break;
+                }
+
+                if (XdsJson.ReadRequest(bytes) is { } request)
+                {
+                    session.OnRequest(request);
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            why = $": malformed request: {e.Message}";
+            malformed = true;
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidDataException)
+        {
+            why = e is OperationCanceledException ? "" : $": {e.Message}";
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await send;
+            session.MarkDisconnected();
+            _lastKnown[id] = session.State;
+            _sessions.TryRemove(new KeyValuePair<string, ProxySession>(id, session));
+            log.Disconnected(id, why);
+        }
+
+        // Closed only now that the send loop is done: a WebSocket allows one sender at a time.
+        if (ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            await CloseAsync(ws, malformed ? WebSocketCloseStatus.InvalidPayloadData : WebSocketCloseStatus.NormalClosure,
+                malformed ? "malformed DiscoveryRequest" : "bye");
+        }
+    }
+
+    private static async Task SendAsync(ProxySession session, CancellationToken ct)
+    {
+        try
+        {
+            await session.SendLoopAsync(ct);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                session.Socket.Abort(); // a failed send ends the stream; the receive loop sees it and cleans up
+            }
+        }
+    }
+
+    /// <summary>One push round: recompute every connected proxy from the current snapshots; send the changed ones.</summary>
+    public Task PushAllAsync(CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var cfg = store.Current;
+        var reg = registry.Current;
+        var mesh = MeshModel.Build(cfg, reg);
+        int connected = 0, pushed = 0;
+        foreach (var session in _sessions.Values)
+        {
+            ct.ThrowIfCancellationRequested();
+            connected++;
+            if (reg.FindById(session.Id) is not { } pod)
+            {
+                continue; // gone from the registry: keep its stream (and last config) until it disconnects
+            }
+
+            if (session.Offer(Generate(mesh, pod, session.Id), (cfg.Generation, reg.Generation)))
+            {
+                pushed++;
+            }
+        }
+
+        Interlocked.Increment(ref _rounds);
+        log.PushRound(pushed, connected, cfg.Generation, reg.Generation, watch.ElapsedMilliseconds);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The config a registered proxy gets now (null for an unknown id).</summary>
+    public GeneratedConfig? ConfigFor(string id)
+    {
+        var reg = registry.Current;
+        return reg.FindById(id) is { } pod ? ProxyConfigGenerator.Generate(store.Current, reg, pod) : null;
+    }
+
+    /// <summary>One status per registered pod, sorted by id.</summary>
+    public ProxyStatus[] Statuses()
+    {
+        var reg = registry.Current;
+        MeshModel? mesh = null;
+        var result = new List<ProxyStatus>();
+        foreach (var pod in reg.Pods.OrderBy(RegistrySnapshot.IdOf, StringComparer.Ordinal))
+        {
+            var id = RegistrySnapshot.IdOf(pod);
+            var state = _sessions.TryGetValue(id, out var s) ? s.State : _lastKnown.GetValueOrDefault(id) ?? new ProxyState();
+            var latest = state.Connected
+                ? state.Latest
+                : ProxyConfigGenerator.Generate(mesh ??= MeshModel.Build(store.Current, reg), pod).Version;
+            result.Add(new ProxyStatus
+            {
+                Name = id,
+                Workload = pod.Workload,
+                Namespace = pod.Namespace,
+                Version = state.Acked,
+                State = state.StateName,
+                Admin = $"{pod.Address}:{pod.AdminPort}",
+                LatestVersion = latest,
+                Error = state.StateName == "NACKED" ? state.NackReason : null,
+            });
+        }
+
+        return [.. result];
+    }
+
+    private GeneratedConfig Generate(MeshModel mesh, LocalPod pod, string id)
+    {
+        var generated = ProxyConfigGenerator.Generate(mesh, pod);
+        foreach (var note in generated.Notes)
+        {
+            if (_loggedNotes.TryAdd($"{id}\n{note}", true))
+            {
+                log.GenerationNote(id, note);
+            }
+        }
+
+        return generated;
+    }
+
+    private static async Task CloseAsync(WebSocket ws, WebSocketCloseStatus status, string reason)
+    {
+        // A close reason is limited to 123 UTF-8 bytes.
+        if (System.Text.Encoding.UTF8.GetByteCount(reason) > 123)
+        {
+            reason = reason[..Math.Min(reason.Length, 120)] + "...";
+            while (System.Text.Encoding.UTF8.GetByteCount(reason) > 123)
+            {
+                reason = reason[..^4] + "...";
+            }
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await ws.CloseAsync(status, reason, timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+        }
+    }
+}

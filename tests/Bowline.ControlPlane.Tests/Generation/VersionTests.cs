@@ -1,0 +1,43 @@
+using Bowline.ControlPlane.Generation;
+
+namespace Bowline.ControlPlane.Tests.Generation;
+
+public sealed class VersionTests
+{
+    [Fact]
+    public void Generate_SameInputParsedTwice_SameVersion()
+    {
+        var a = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.All), Bookinfo.Registry(), Bookinfo.PodNamed("productpage-v1-0"));
+        var b = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.All), Bookinfo.Registry(), Bookinfo.PodNamed("productpage-v1-0"));
+
+        Assert.Matches("^[0-9a-f]{12}$", a.Version);
+        Assert.Equal(a.Version, b.Version);
+    }
+
+    [Fact]
+    public void Generate_RegistryOrderChanged_SameVersion()
+    {
+        var pod = Bookinfo.PodNamed("productpage-v1-0");
+        var a = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.All), Bookinfo.Registry(), pod);
+        var b = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.All), new(2, [.. Bookinfo.Pods.Reverse()]), pod);
+
+        Assert.Equal(a.Version, b.Version);
+    }
+
+    [Fact]
+    public void Generate_ReviewsRuleChanged_GatewayUnchangedSidecarChanged()
+    {
+        var changedRule = Bookinfo.ReviewsRule.Replace("{version: v3}", "{version: v3, track: stable}", StringComparison.Ordinal);
+        var before = Bookinfo.Snapshot(Bookinfo.Services, Bookinfo.ReviewsRule, Bookinfo.Gateway, Bookinfo.ReviewsRoutes);
+        var after = Bookinfo.Snapshot(Bookinfo.Services, changedRule, Bookinfo.Gateway, Bookinfo.ReviewsRoutes);
+        var registry = Bookinfo.Registry();
+
+        Assert.Equal(
+            ProxyConfigGenerator.Generate(before, registry, Bookinfo.Gateway0).Version,
+            ProxyConfigGenerator.Generate(after, registry, Bookinfo.Gateway0).Version);
+        var pod = Bookinfo.PodNamed("productpage-v1-0");
+        Assert.NotEqual(
+            ProxyConfigGenerator.Generate(before, registry, pod).Version,
+            ProxyConfigGenerator.Generate(after, registry, pod).Version);
+    }
+}
