@@ -167,7 +167,8 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
 
         if (!headers.ContainsKey("x-forwarded-proto"))
         {
-            request.Headers.TryAddWithoutValidation("x-forwarded-proto", context.Request.Scheme);
+            // Listeners are cleartext only; Request.Scheme could claim https for h2c connections (see H2cPriorKnowledge).
+            request.Headers.TryAddWithoutValidation("x-forwarded-proto", "http");
         }
 
         if (!headers.ContainsKey("x-request-id"))

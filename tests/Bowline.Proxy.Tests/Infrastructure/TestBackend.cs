@@ -41,6 +41,7 @@ internal sealed class TestBackend : IAsyncDisposable
             context.Response.Headers["x-seen-host"] = context.Request.Host.Value;
             context.Response.Headers["x-seen-path"] = context.Request.Path.Value + context.Request.QueryString.Value;
             context.Response.Headers["x-seen-protocol"] = context.Request.Protocol;
+            context.Response.Headers["x-seen-forwarded-proto"] = context.Request.Headers["x-forwarded-proto"].ToString();
             context.Response.Headers["x-seen-request-id"] = context.Request.Headers["x-request-id"].ToString();
             context.Response.Headers["x-seen-traceparent"] = context.Request.Headers["traceparent"].ToString();
             context.Response.Headers["x-seen-connection-header"] = context.Request.Headers["x-hop"].ToString();
