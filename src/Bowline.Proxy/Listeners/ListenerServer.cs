@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Bowline.Proxy.Config;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -65,14 +66,30 @@ internal sealed class ListenerServer : IAsyncDisposable
         }
         catch (IOException e)
         {
-            var reason = e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
-                ? "address already in use"
-                : (e.InnerException ?? e).Message;
-            throw new IOException(reason, e);
+            throw new IOException(BindFailureReason(e), e);
         }
 
         var address = _server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BoundEndpoint = new IPEndPoint(Address, new Uri(address).Port);
+    }
+
+    /// <summary>The root cause in words, without Kestrel's wrapping ("Failed to bind to address ...").</summary>
+    private static string BindFailureReason(Exception e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return "address already in use";
+            }
+
+            if (cause.InnerException is null)
+            {
+                return cause.Message;
+            }
+        }
+
+        return e.Message;
     }
 
     /// <summary>Stops accepting at once; in-flight requests get <paramref name="drain"/> to finish, then are aborted.</summary>
