@@ -4,8 +4,8 @@ namespace Bowline.Proxy.Routing;
 
 /// <summary>
 /// A route table with its domains indexed: exact domains in a case-insensitive dictionary, wildcards in lists, so
-/// choosing the virtual host costs one lookup plus a scan of the (few) wildcards. The contract's rule — the first
-/// virtual host in order whose domains match — is kept by comparing indexes.
+/// choosing the virtual host costs one lookup plus a scan of the (few) wildcards. Among equally specific matches the
+/// contract's rule — the first virtual host in order — is kept by comparing indexes.
 /// </summary>
 internal sealed class CompiledRouteTable
 {
@@ -54,8 +54,10 @@ internal sealed class CompiledRouteTable
     public string Name { get; }
 
     /// <summary>
-    /// The virtual host for an authority. When nothing matches "host:port", "host" alone is tried, so a gateway's
-    /// "bookinfo.example.com" also answers "bookinfo.example.com:8080" (Envoy's strip-port behaviour).
+    /// The virtual host for an authority: the first (in order) whose exact or wildcard domain matches the whole
+    /// authority; failing that, "host" alone when the authority is "host:port" (Envoy's strip-port behaviour, so a
+    /// gateway's "bookinfo.example.com" also answers "bookinfo.example.com:8080"); failing that, a "*" host.
+    /// "reviews:9090" thus prefers a host naming that port over an earlier one that only names "reviews".
     /// </summary>
     public CompiledVirtualHost? FindVirtualHost(ReadOnlySpan<char> authority)
     {
@@ -69,6 +71,7 @@ internal sealed class CompiledRouteTable
             }
         }
 
+        index = Math.Min(index, _star);
         return index == int.MaxValue ? null : _hosts[index];
     }
 
@@ -91,6 +94,6 @@ internal sealed class CompiledRouteTable
             }
         }
 
-        return Math.Min(best, _star);
+        return best;
     }
 }
