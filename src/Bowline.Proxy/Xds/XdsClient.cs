@@ -15,6 +15,9 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
 {
     private readonly Backoff _backoff = new(options.InitialBackoff, options.MaxBackoff, new Random());
 
+    // Only the first failure of an outage is a warning; the retries every ~2 s after it would drown the log.
+    private bool _failing;
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -23,6 +26,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
             {
                 await RunStreamAsync(stoppingToken);
                 LogStreamClosed(logger, options.StreamUri);
+                _failing = false;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -30,7 +34,15 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
             }
             catch (Exception e) when (e is WebSocketException or IOException or HttpRequestException or JsonException or InvalidOperationException)
             {
-                LogStreamFailed(logger, options.StreamUri, e.Message);
+                if (_failing)
+                {
+                    LogStillFailing(logger, options.StreamUri, e.Message);
+                }
+                else
+                {
+                    LogStreamFailed(logger, options.StreamUri, e.Message);
+                    _failing = true;
+                }
             }
 
             try
@@ -50,6 +62,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
         await socket.ConnectAsync(options.StreamUri, stoppingToken);
         LogConnected(logger, options.StreamUri, applier.CurrentVersion ?? "(none)");
+        _failing = false;
         await SendAsync(socket, new DiscoveryRequest { Node = options.Node, VersionInfo = applier.CurrentVersion }, stoppingToken);
 
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
@@ -121,4 +134,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "xDS stream to {Uri} failed: {Reason}; reconnecting")]
     private static partial void LogStreamFailed(ILogger logger, Uri uri, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "xDS stream to {Uri} still failing: {Reason}")]
+    private static partial void LogStillFailing(ILogger logger, Uri uri, string reason);
 }
