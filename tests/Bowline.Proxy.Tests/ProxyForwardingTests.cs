@@ -182,6 +182,27 @@ public sealed class ProxyForwardingTests
     }
 
     [Fact]
+    public async Task Outbound_RetriesOn5xxWithRequestBodySent_DoesNotReplayTheBody()
+    {
+        var calls = 0;
+        await using var failing = await TestBackend.StartAsync("failing", handler: async c =>
+        {
+            Interlocked.Increment(ref calls);
+            await c.Request.Body.CopyToAsync(Stream.Null);
+            c.Response.StatusCode = 503;
+        });
+        await using var proxy = new ProxyUnderTest();
+        var route = Route("failing") with { Retries = new RetryPolicy { Attempts = 2, RetryOn = "5xx" } };
+        await proxy.ApplyAsync(ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], route))], [Cluster("failing", failing.Port)]));
+
+        using var client = Clients.ViaProxy(proxy.ListenerUri("outbound"));
+        using var response = await client.PostAsync("http://svc/", new StringContent("payload"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
     public async Task Inbound_AnyRequest_GoesToTheLocalAppKeepingHostAndTraceHeaders()
     {
         await using var app = await TestBackend.StartAsync("app");

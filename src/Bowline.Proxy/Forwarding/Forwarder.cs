@@ -46,7 +46,8 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
                 perTry.CancelAfter(retries!.PerTryTimeout!.Value);
             }
 
-            var mayRetry = retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
+            // Asked after the try: a body HttpClient began sending is gone, so that request cannot be replayed.
+            bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
             HttpResponseMessage response;
             try
             {
@@ -65,7 +66,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             catch (OperationCanceledException) when (perTry?.IsCancellationRequested == true)
             {
                 // A per-try timeout counts as a gateway error for retries, as in Envoy.
-                if (mayRetry && retries!.ShouldRetry(StatusCodes.Status504GatewayTimeout) && await BackoffAsync(attempt, token))
+                if (MayRetry() && retries!.ShouldRetry(StatusCodes.Status504GatewayTimeout) && await BackoffAsync(attempt, token))
                 {
                     continue;
                 }
@@ -77,8 +78,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             catch (HttpRequestException e)
             {
                 var connectFailure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
-                mayRetry = mayRetry && (body is null || !body.Started);
-                if (mayRetry && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset) && await BackoffAsync(attempt, token))
+                if (MayRetry() && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset) && await BackoffAsync(attempt, token))
                 {
                     continue;
                 }
@@ -90,7 +90,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
 
             using (response)
             {
-                if (mayRetry && retries!.ShouldRetry((int)response.StatusCode) && await BackoffAsync(attempt, token))
+                if (MayRetry() && retries!.ShouldRetry((int)response.StatusCode) && await BackoffAsync(attempt, token))
                 {
                     continue;
                 }
