@@ -125,6 +125,25 @@ public sealed class ProxyProtocolTests
         Assert.Equal("b", await client.GetStringAsync(new Uri(proxy.ListenerUri("in"), "/")));
     }
 
+    [Theory]
+    [InlineData("POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n", "HTTP/1.1 400")]
+    [InlineData("CONNECT svc:443 HTTP/1.1\r\nHost: svc:443\r\n\r\n", "HTTP/1.1 404")]
+    public async Task Listener_BrokenBodyOrTunnel_AnsweredWithoutReachingTheUpstreamBrokenly(string raw, string expectedStatusLine)
+    {
+        await using var backend = await TestBackend.StartAsync("b", handler: c => c.Request.Body.CopyToAsync(Stream.Null));
+        await using var proxy = new ProxyUnderTest();
+        await proxy.ApplyAsync(ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], Route("c")))], [Cluster("c", backend.Port)]));
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(proxy.ListenerEndpoint("outbound"));
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(raw));
+        var buffer = new byte[64];
+        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith(expectedStatusLine, System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+    }
+
     [Fact]
     public async Task Listener_ClientDisconnectsMidRequest_ProxyKeepsServing()
     {

@@ -75,6 +75,16 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
                 await LocalReplies.TimeoutAsync(context, feature);
                 return;
             }
+            catch (HttpRequestException) when (aborted.IsCancellationRequested)
+            {
+                feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                return;
+            }
+            catch (HttpRequestException e) when (FindBadRequest(e) is { } badRequest)
+            {
+                await LocalReplies.BadRequestAsync(context, feature, badRequest.StatusCode);
+                return;
+            }
             catch (HttpRequestException e)
             {
                 var connectFailure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
@@ -104,6 +114,20 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
                 return;
             }
         }
+    }
+
+    /// <summary>Reading the downstream body failed because the client sent a malformed one: that is the client's 4xx.</summary>
+    private static BadHttpRequestException? FindBadRequest(Exception e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is BadHttpRequestException bad)
+            {
+                return bad;
+            }
+        }
+
+        return null;
     }
 
     private static void MarkRetriesExhausted(ProxyRequestFeature feature, CompiledRetryPolicy? retries, int attempt)

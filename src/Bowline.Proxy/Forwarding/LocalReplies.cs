@@ -25,13 +25,21 @@ internal static class LocalReplies
     public static Task ConnectionTerminationAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamConnectionTermination, StatusCodes.Status503ServiceUnavailable, ConnectionTermination);
 
+    /// <summary>The downstream request itself was broken (e.g. malformed chunked body): its 4xx, as Kestrel judged it.</summary>
+    public static Task BadRequestAsync(HttpContext context, ProxyRequestFeature feature, int status) =>
+        WriteAsync(context, feature, ResponseFlags.None, status, []);
+
     public static Task TimeoutAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamRequestTimeout, StatusCodes.Status504GatewayTimeout, Timeout);
 
     /// <summary>A request on a keep-alive connection of a listener the current config no longer has.</summary>
     public static Task ListenerDrainingAsync(HttpContext context, ProxyRequestFeature feature)
     {
-        context.Response.Headers.Connection = "close";
+        if (HttpProtocol.IsHttp11(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
         return WriteAsync(context, feature, ResponseFlags.None, StatusCodes.Status503ServiceUnavailable, ListenerDraining);
     }
 

@@ -33,6 +33,12 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         {
             cluster = listener.Cluster!;
         }
+        else if (HttpMethods.IsConnect(context.Request.Method))
+        {
+            // Tunnels (HTTPS through HTTP_PROXY) are not supported; like Envoy without a CONNECT route: no route.
+            await LocalReplies.NoRouteAsync(context, feature);
+            return;
+        }
         else
         {
             route = FindRoute(listener.RouteTable!, context, target);
