@@ -1,0 +1,148 @@
+using System.Net;
+using Bowline.Api.Xds;
+using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Routing;
+using Route = Bowline.Api.Xds.Route;
+
+namespace Bowline.Proxy.Config;
+
+/// <summary>Validates a pushed config as a whole and compiles it (regexes, lookups); any inconsistency rejects it all.</summary>
+internal static class ConfigCompiler
+{
+    /// <exception cref="ConfigException">The config is inconsistent; the message says where.</exception>
+    public static CompiledConfig Compile(ProxyConfig config)
+    {
+        var clusters = new Dictionary<string, CompiledCluster>(StringComparer.Ordinal);
+        foreach (var cluster in config.Clusters)
+        {
+            foreach (var endpoint in cluster.Endpoints)
+            {
+                if (endpoint.Port is <= 0 or > 65535 || string.IsNullOrEmpty(endpoint.Address))
+                {
+                    throw new ConfigException($"cluster {cluster.Name}: bad endpoint {endpoint.Address}:{endpoint.Port}");
+                }
+            }
+
+            if (!clusters.TryAdd(cluster.Name, new CompiledCluster(cluster)))
+            {
+                throw new ConfigException($"duplicate cluster {cluster.Name}");
+            }
+        }
+
+        var tables = new Dictionary<string, CompiledRouteTable>(StringComparer.Ordinal);
+        foreach (var table in config.RouteTables)
+        {
+            if (!tables.TryAdd(table.Name, CompileTable(table, clusters)))
+            {
+                throw new ConfigException($"duplicate route table {table.Name}");
+            }
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var endpoints = new HashSet<IPEndPoint>();
+        var listeners = new List<CompiledListener>(config.Listeners.Length);
+        foreach (var listener in config.Listeners)
+        {
+            var where = $"listener {listener.Name}";
+            if (string.IsNullOrEmpty(listener.Name) || !names.Add(listener.Name))
+            {
+                throw new ConfigException($"duplicate or empty listener name '{listener.Name}'");
+            }
+
+            if (!IPAddress.TryParse(listener.Address, out var address) || listener.Port is < 0 or > 65535)
+            {
+                throw new ConfigException($"{where}: bad address {listener.Address}:{listener.Port}");
+            }
+
+            // Port 0 asks the OS for a free port, so two of them never collide.
+            if (listener.Port != 0 && !endpoints.Add(new IPEndPoint(address, listener.Port)))
+            {
+                throw new ConfigException($"{where}: duplicate address {listener.Address}:{listener.Port}");
+            }
+
+            CompiledRouteTable? table = null;
+            CompiledCluster? cluster = null;
+            if (listener.Kind == ListenerKind.Inbound)
+            {
+                if (listener.Cluster is null || !clusters.TryGetValue(listener.Cluster, out cluster))
+                {
+                    throw new ConfigException($"{where}: unknown cluster '{listener.Cluster}'");
+                }
+            }
+            else if (listener.RouteTable is null || !tables.TryGetValue(listener.RouteTable, out table))
+            {
+                throw new ConfigException($"{where}: unknown route table '{listener.RouteTable}'");
+            }
+
+            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster));
+        }
+
+        return new CompiledConfig(config, listeners);
+    }
+
+    private static CompiledRouteTable CompileTable(RouteTable table, Dictionary<string, CompiledCluster> clusters)
+    {
+        var hosts = new CompiledVirtualHost[table.VirtualHosts.Length];
+        var domains = new IReadOnlyList<string>[hosts.Length];
+        for (var h = 0; h < hosts.Length; h++)
+        {
+            var host = table.VirtualHosts[h];
+            var routes = new CompiledRoute[host.Routes.Length];
+            for (var r = 0; r < routes.Length; r++)
+            {
+                routes[r] = CompileRoute(host.Routes[r], $"route table {table.Name} host {host.Name} route {host.Routes[r].Name ?? r.ToString()}", clusters);
+            }
+
+            hosts[h] = new CompiledVirtualHost(host.Name, routes);
+            domains[h] = host.Domains;
+        }
+
+        return new CompiledRouteTable(table.Name, hosts, domains);
+    }
+
+    private static CompiledRoute CompileRoute(Route route, string where, Dictionary<string, CompiledCluster> clusters)
+    {
+        if (route.Destinations.IsDefaultOrEmpty)
+        {
+            throw new ConfigException($"{where}: no destinations");
+        }
+
+        var destinations = new List<(CompiledCluster, int)>(route.Destinations.Length);
+        var total = 0;
+        foreach (var destination in route.Destinations)
+        {
+            if (!clusters.TryGetValue(destination.Cluster, out var cluster))
+            {
+                throw new ConfigException($"{where}: unknown cluster '{destination.Cluster}'");
+            }
+
+            if (destination.Weight < 0)
+            {
+                throw new ConfigException($"{where}: negative weight for cluster '{destination.Cluster}'");
+            }
+
+            total += destination.Weight;
+            destinations.Add((cluster, destination.Weight));
+        }
+
+        if (total <= 0 && destinations.Count > 1)
+        {
+            throw new ConfigException($"{where}: weights sum to 0");
+        }
+
+        if (route.Timeout is { } timeout && timeout < TimeSpan.Zero)
+        {
+            throw new ConfigException($"{where}: negative timeout");
+        }
+
+        var matches = new CompiledRouteMatch[route.Matches.Length];
+        for (var i = 0; i < matches.Length; i++)
+        {
+            matches[i] = new CompiledRouteMatch(route.Matches[i], $"{where} match {i}");
+        }
+
+        // A zero timeout means "none", as in Envoy.
+        var effectiveTimeout = route.Timeout is { } t && t > TimeSpan.Zero ? t : (TimeSpan?)null;
+        return new CompiledRoute(route.Name, matches, new WeightedClusterPicker(destinations), effectiveTimeout, CompiledRetryPolicy.Compile(route.Retries, where));
+    }
+}

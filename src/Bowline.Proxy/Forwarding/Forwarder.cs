@@ -1,0 +1,289 @@
+using System.Net;
+using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+
+namespace Bowline.Proxy.Forwarding;
+
+/// <summary>
+/// Sends one downstream request to a cluster and streams the answer back: endpoint choice per try, retries,
+/// the route timeout, and the Envoy-style local replies when there is no upstream answer.
+/// </summary>
+internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
+{
+    // Envoy's default retry back-off base interval.
+    private static readonly TimeSpan RetryBackoffBase = TimeSpan.FromMilliseconds(25);
+
+    public async Task ForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route, string target)
+    {
+        feature.ClusterName = cluster.Name;
+        var aborted = context.RequestAborted;
+        using var timeout = route?.Timeout is { } t ? new CancellationTokenSource(t, time) : null;
+        using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
+        var token = linked?.Token ?? aborted;
+
+        var retries = route?.Retries;
+        var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? context.Request.ContentLength > 0;
+        var method = HttpMethod.Parse(context.Request.Method);
+        for (var attempt = 0; ; attempt++)
+        {
+            var endpoint = cluster.PickEndpoint();
+            if (endpoint is null)
+            {
+                await LocalReplies.NoHealthyUpstreamAsync(context, feature);
+                return;
+            }
+
+            feature.UpstreamEndpoint = endpoint.UriPrefix;
+            var body = hasBody ? new RequestBodyContent(context.Request) : null;
+            using var request = CreateRequest(context, method, cluster, endpoint, target, body);
+            using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? CancellationTokenSource.CreateLinkedTokenSource(token) : null;
+            if (perTry is not null)
+            {
+                perTry.CancelAfter(retries!.PerTryTimeout!.Value);
+            }
+
+            // Asked after the try: a body HttpClient began sending is gone, so that request cannot be replayed.
+            bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
+            HttpResponseMessage response;
+            try
+            {
+                response = await client.SendAsync(request, perTry?.Token ?? token);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                return;
+            }
+            catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
+            {
+                await LocalReplies.TimeoutAsync(context, feature);
+                return;
+            }
+            catch (OperationCanceledException) when (perTry?.IsCancellationRequested == true)
+            {
+                // A per-try timeout counts as a gateway error for retries, as in Envoy.
+                if (MayRetry() && retries!.ShouldRetry(StatusCodes.Status504GatewayTimeout) && await BackoffAsync(attempt, token))
+                {
+                    continue;
+                }
+
+                MarkRetriesExhausted(feature, retries, attempt);
+                await LocalReplies.TimeoutAsync(context, feature);
+                return;
+            }
+            catch (HttpRequestException) when (aborted.IsCancellationRequested)
+            {
+                feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                return;
+            }
+            catch (HttpRequestException e) when (FindBadRequest(e) is { } badRequest)
+            {
+                await LocalReplies.BadRequestAsync(context, feature, badRequest.StatusCode);
+                return;
+            }
+            catch (HttpRequestException e)
+            {
+                var connectFailure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
+                if (MayRetry() && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset) && await BackoffAsync(attempt, token))
+                {
+                    continue;
+                }
+
+                MarkRetriesExhausted(feature, retries, attempt);
+                await (connectFailure ? LocalReplies.ConnectFailureAsync(context, feature) : LocalReplies.ConnectionTerminationAsync(context, feature));
+                return;
+            }
+
+            using (response)
+            {
+                if (MayRetry() && retries!.ShouldRetry((int)response.StatusCode) && await BackoffAsync(attempt, token))
+                {
+                    continue;
+                }
+
+                if (retries is not null && retries.ShouldRetry((int)response.StatusCode))
+                {
+                    MarkRetriesExhausted(feature, retries, attempt);
+                }
+
+                await CopyResponseAsync(context, feature, response, timeout, token);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Reading the downstream body failed because the client sent a malformed one: that is the client's 4xx.</summary>
+    private static BadHttpRequestException? FindBadRequest(Exception e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is BadHttpRequestException bad)
+            {
+                return bad;
+            }
+        }
+
+        return null;
+    }
+
+    private static void MarkRetriesExhausted(ProxyRequestFeature feature, CompiledRetryPolicy? retries, int attempt)
+    {
+        if (retries is not null && attempt >= retries.Attempts)
+        {
+            feature.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
+        }
+    }
+
+    /// <summary>Waits before a retry; false when the request was cancelled meanwhile (the caller then reports the failure).</summary>
+    private async Task<bool> BackoffAsync(int attempt, CancellationToken token)
+    {
+        // Full jitter over an exponentially growing window, as Envoy does.
+        var window = RetryBackoffBase.TotalMilliseconds * (1 << Math.Min(attempt, 4));
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * window), time, token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target, RequestBodyContent? body)
+    {
+        var request = new HttpRequestMessage(method, new Uri(endpoint.UriPrefix + target, UriKind.Absolute))
+        {
+            Version = cluster.HttpVersion,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = body,
+        };
+
+        var headers = context.Request.Headers;
+        var connectionTokens = headers.Connection;
+        foreach (var (name, values) in headers)
+        {
+            if (name.StartsWith(':') || HopByHopHeaders.Contains(name) || IsListed(connectionTokens, name))
+            {
+                continue;
+            }
+
+            var added = values.Count == 1
+                ? request.Headers.TryAddWithoutValidation(name, values[0])
+                : request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            if (!added && body is not null)
+            {
+                // Content-* headers belong to the content object.
+                body.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        // The app sees the authority its client used (e.g. "reviews:9080"), not the endpoint address.
+        request.Headers.Host = context.Request.Host.Value;
+        if (headers.TE.ToString().Contains("trailers", StringComparison.OrdinalIgnoreCase))
+        {
+            request.Headers.TryAddWithoutValidation("TE", "trailers");
+        }
+
+        if (!headers.ContainsKey("x-forwarded-proto"))
+        {
+            // Listeners are cleartext only; Request.Scheme could claim https for h2c connections (see H2cPriorKnowledge).
+            request.Headers.TryAddWithoutValidation("x-forwarded-proto", "http");
+        }
+
+        if (!headers.ContainsKey("x-request-id"))
+        {
+            request.Headers.TryAddWithoutValidation("x-request-id", Guid.NewGuid().ToString());
+        }
+
+        return request;
+    }
+
+    private static bool IsListed(StringValues connectionTokens, string name)
+    {
+        if (connectionTokens.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var value in connectionTokens)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task CopyResponseAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, CancellationTokenSource? timeout, CancellationToken token)
+    {
+        var downstream = context.Response;
+        downstream.StatusCode = (int)response.StatusCode;
+        CopyHeaders(response.Headers, downstream.Headers);
+        CopyHeaders(response.Content.Headers, downstream.Headers);
+
+        // Stream as it arrives: server-sent events and long downloads must not wait on a buffer.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        try
+        {
+            await using var upstream = await response.Content.ReadAsStreamAsync(token);
+            await downstream.StartAsync(token);
+            await upstream.CopyToAsync(downstream.Body, token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            feature.Flags |= context.RequestAborted.IsCancellationRequested ? ResponseFlags.DownstreamConnectionTermination
+                : timeout?.IsCancellationRequested == true ? ResponseFlags.UpstreamRequestTimeout
+                : ResponseFlags.UpstreamConnectionTermination;
+
+            // Headers are gone already: a truncated response must not look complete to the client.
+            context.Abort();
+            return;
+        }
+
+        if (response.TrailingHeaders.NonValidated.Count > 0 && downstream.SupportsTrailers())
+        {
+            foreach (var (name, values) in response.TrailingHeaders.NonValidated)
+            {
+                downstream.AppendTrailer(name, ToStringValues(values));
+            }
+        }
+    }
+
+    private static void CopyHeaders(System.Net.Http.Headers.HttpHeaders from, IHeaderDictionary to)
+    {
+        foreach (var (name, values) in from.NonValidated)
+        {
+            if (!HopByHopHeaders.Contains(name))
+            {
+                to[name] = ToStringValues(values);
+            }
+        }
+    }
+
+    private static StringValues ToStringValues(System.Net.Http.Headers.HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            return values.ToString();
+        }
+
+        var array = new string[values.Count];
+        var i = 0;
+        foreach (var value in values)
+        {
+            array[i++] = value;
+        }
+
+        return array;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text;
+using Bowline.Proxy.Pipeline;
+using Microsoft.AspNetCore.Http;
+
+namespace Bowline.Proxy.Forwarding;
+
+/// <summary>Responses the proxy makes itself, with Envoy's status codes and bodies.</summary>
+internal static class LocalReplies
+{
+    private static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
+    private static readonly byte[] ConnectFailure = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+    private static readonly byte[] ConnectionTermination = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: connection termination");
+    private static readonly byte[] Timeout = Encoding.ASCII.GetBytes("upstream request timeout");
+    private static readonly byte[] ListenerDraining = Encoding.ASCII.GetBytes("listener draining");
+
+    public static Task NoRouteAsync(HttpContext context, ProxyRequestFeature feature) =>
+        WriteAsync(context, feature, ResponseFlags.NoRoute, StatusCodes.Status404NotFound, []);
+
+    public static Task NoHealthyUpstreamAsync(HttpContext context, ProxyRequestFeature feature) =>
+        WriteAsync(context, feature, ResponseFlags.NoHealthyUpstream, StatusCodes.Status503ServiceUnavailable, NoHealthyUpstream);
+
+    public static Task ConnectFailureAsync(HttpContext context, ProxyRequestFeature feature) =>
+        WriteAsync(context, feature, ResponseFlags.UpstreamConnectionFailure, StatusCodes.Status503ServiceUnavailable, ConnectFailure);
+
+    public static Task ConnectionTerminationAsync(HttpContext context, ProxyRequestFeature feature) =>
+        WriteAsync(context, feature, ResponseFlags.UpstreamConnectionTermination, StatusCodes.Status503ServiceUnavailable, ConnectionTermination);
+
+    /// <summary>The downstream request itself was broken (e.g. malformed chunked body): its 4xx, as Kestrel judged it.</summary>
+    public static Task BadRequestAsync(HttpContext context, ProxyRequestFeature feature, int status) =>
+        WriteAsync(context, feature, ResponseFlags.None, status, []);
+
+    public static Task TimeoutAsync(HttpContext context, ProxyRequestFeature feature) =>
+        WriteAsync(context, feature, ResponseFlags.UpstreamRequestTimeout, StatusCodes.Status504GatewayTimeout, Timeout);
+
+    /// <summary>A request on a keep-alive connection of a listener the current config no longer has.</summary>
+    public static Task ListenerDrainingAsync(HttpContext context, ProxyRequestFeature feature)
+    {
+        if (HttpProtocol.IsHttp11(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
+        return WriteAsync(context, feature, ResponseFlags.None, StatusCodes.Status503ServiceUnavailable, ListenerDraining);
+    }
+
+    private static Task WriteAsync(HttpContext context, ProxyRequestFeature feature, ResponseFlags flags, int status, byte[] body)
+    {
+        feature.Flags |= flags;
+        if (context.Response.HasStarted)
+        {
+            // Too late for a status: the only honest signal left is cutting the response short.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = status;
+        if (body.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        context.Response.ContentType = "text/plain";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+}

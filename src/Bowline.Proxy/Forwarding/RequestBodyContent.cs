@@ -1,0 +1,30 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+
+namespace Bowline.Proxy.Forwarding;
+
+/// <summary>
+/// Streams the downstream request body upstream as HttpClient asks for it — never buffered — and remembers whether
+/// it began reading, since a retry is only possible while the body is untouched.
+/// </summary>
+internal sealed class RequestBodyContent(HttpRequest request) : HttpContent
+{
+    private int _started;
+
+    public bool Started => Volatile.Read(ref _started) != 0;
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _started, 1);
+        return request.Body.CopyToAsync(stream, cancellationToken);
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
+}

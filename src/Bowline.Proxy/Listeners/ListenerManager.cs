@@ -1,0 +1,203 @@
+using System.Collections.Frozen;
+using System.Net;
+using Bowline.Api.Xds;
+using Bowline.Proxy.Config;
+using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace Bowline.Proxy.Listeners;
+
+/// <summary>
+/// Applies configs: validate, bind new listeners, publish the snapshot in one swap, retire listeners that are gone.
+/// A config whose listeners cannot all be bound is rejected whole and leaves nothing behind.
+/// </summary>
+internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier, IAsyncDisposable
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ProxyPipeline _pipeline;
+    private readonly IRequestObserver? _observer;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly Dictionary<int, ListenerServer> _servers = [];
+    private readonly List<Task> _draining = [];
+    private ProxySnapshot? _current;
+    private int _nextServerId;
+
+    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory)
+    {
+        _pipeline = new ProxyPipeline(this, forwarder, random);
+        _observer = observer;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ListenerManager>();
+    }
+
+    public ProxySnapshot? Current => Volatile.Read(ref _current);
+
+    public string? CurrentVersion => Current?.Version;
+
+    public async Task<string?> ApplyAsync(string version, ProxyConfig config, CancellationToken cancellationToken)
+    {
+        CompiledConfig compiled;
+        try
+        {
+            compiled = ConfigCompiler.Compile(config);
+        }
+        catch (ConfigException e)
+        {
+            return e.Message;
+        }
+
+        await _applyLock.WaitAsync(cancellationToken);
+        try
+        {
+            return await ApplyLockedAsync(version, compiled, cancellationToken);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    private async Task<string?> ApplyLockedAsync(string version, CompiledConfig compiled, CancellationToken cancellationToken)
+    {
+        var assignment = AssignServers(compiled.Listeners);
+        var started = new List<ListenerServer>();
+        foreach (var listener in compiled.Listeners)
+        {
+            if (assignment.ContainsKey(listener))
+            {
+                continue;
+            }
+
+            var id = ++_nextServerId;
+            var application = new ListenerApplication(id, _pipeline, _observer, _logger);
+            var server = new ListenerServer(id, listener, application, _loggerFactory);
+            try
+            {
+                await server.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                await server.DisposeAsync();
+                foreach (var s in started)
+                {
+                    await s.DisposeAsync();
+                }
+
+                return $"listener {listener.Name}: cannot bind {listener.Endpoint}: {e.Message}";
+            }
+
+            started.Add(server);
+            assignment[listener] = server;
+        }
+
+        var byServer = new Dictionary<int, CompiledListener>();
+        var bound = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
+        foreach (var (listener, server) in assignment)
+        {
+            server.Name = listener.Name;
+            byServer[server.Id] = listener;
+            bound[listener.Name] = server.BoundEndpoint!;
+        }
+
+        Volatile.Write(ref _current, new ProxySnapshot(version, compiled.Source, byServer.ToFrozenDictionary(), bound.ToFrozenDictionary(StringComparer.Ordinal)));
+
+        foreach (var server in _servers.Values.Where(s => !byServer.ContainsKey(s.Id)).ToList())
+        {
+            _servers.Remove(server.Id);
+            LogListenerRemoved(_logger, server.Name, server.BoundEndpoint);
+            _draining.Add(RetireAsync(server));
+        }
+
+        foreach (var server in started)
+        {
+            _servers.Add(server.Id, server);
+            LogListenerStarted(_logger, server.Name, server.BoundEndpoint);
+        }
+
+        _draining.RemoveAll(t => t.IsCompleted);
+        return null;
+    }
+
+    /// <summary>
+    /// Which running servers carry over: the same name, address and port; failing that, a server on the same
+    /// (fixed) address and port, so a renamed listener does not have to bind a port its predecessor still holds.
+    /// </summary>
+    private Dictionary<CompiledListener, ListenerServer> AssignServers(IReadOnlyList<CompiledListener> listeners)
+    {
+        var assignment = new Dictionary<CompiledListener, ListenerServer>(ReferenceEqualityComparer.Instance);
+        var taken = new HashSet<int>();
+        foreach (var listener in listeners)
+        {
+            foreach (var server in _servers.Values)
+            {
+                if (server.Name == listener.Name && server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port && taken.Add(server.Id))
+                {
+                    assignment[listener] = server;
+                    break;
+                }
+            }
+        }
+
+        foreach (var listener in listeners)
+        {
+            if (listener.Port == 0 || assignment.ContainsKey(listener))
+            {
+                continue;
+            }
+
+            foreach (var server in _servers.Values)
+            {
+                if (!taken.Contains(server.Id) && server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port)
+                {
+                    taken.Add(server.Id);
+                    assignment[listener] = server;
+                    break;
+                }
+            }
+        }
+
+        return assignment;
+    }
+
+    private async Task RetireAsync(ListenerServer server)
+    {
+        try
+        {
+            await server.StopAsync(DrainTimeout);
+            await server.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            LogRetireFailed(_logger, server.Name, e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _applyLock.WaitAsync();
+        try
+        {
+            var stopping = _servers.Values.Select(RetireAsync).Concat(_draining).ToList();
+            _servers.Clear();
+            await Task.WhenAll(stopping);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listener {Name} listening on {Endpoint}")]
+    private static partial void LogListenerStarted(ILogger logger, string name, IPEndPoint? endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listener {Name} on {Endpoint} removed; draining")]
+    private static partial void LogListenerRemoved(ILogger logger, string name, IPEndPoint? endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping listener {Name} failed")]
+    private static partial void LogRetireFailed(ILogger logger, string name, Exception exception);
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using Bowline.Proxy.Config;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Bowline.Proxy.Listeners;
+
+/// <summary>
+/// One Kestrel server for one listener, so listeners come and go at runtime independently. It knows only its id and
+/// where it is bound; what it serves comes from the current snapshot per request.
+/// </summary>
+internal sealed class ListenerServer : IAsyncDisposable
+{
+    private readonly KestrelServer _server;
+    private readonly IHttpApplication<HttpContext> _application;
+
+    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory)
+    {
+        Id = id;
+        Name = listener.Name;
+        Address = listener.Address;
+        ConfiguredPort = listener.Port;
+        _application = application;
+
+        var options = new KestrelServerOptions
+        {
+            AddServerHeader = false,
+            // Absolute-form targets (requests through HTTP_PROXY) name the authority that counts.
+            AllowHostHeaderOverride = true,
+            // h2c connections are made to look like TLS+ALPN "h2" to Kestrel (see H2cPriorKnowledge); their :scheme stays http.
+            AllowAlternateSchemes = true,
+        };
+        // The proxy streams bodies of any size; the upstream decides what it accepts.
+        options.Limits.MaxRequestBodySize = null;
+        options.Listen(listener.Address, listener.Port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.Use(H2cPriorKnowledge.Detect);
+        });
+
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
+        _server = new KestrelServer(Options.Create(options), transport, loggerFactory);
+    }
+
+    public int Id { get; }
+    public string Name { get; set; }
+    public IPAddress Address { get; }
+    public int ConfiguredPort { get; }
+
+    /// <summary>The bound endpoint, known after <see cref="StartAsync"/>.</summary>
+    public IPEndPoint? BoundEndpoint { get; private set; }
+
+    /// <exception cref="IOException">Binding failed; the message is what a NACK should say.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _server.StartAsync(_application, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new IOException(BindFailureReason(e), e);
+        }
+
+        var address = _server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BoundEndpoint = new IPEndPoint(Address, new Uri(address).Port);
+    }
+
+    /// <summary>The root cause in words, without Kestrel's wrapping ("Failed to bind to address ...").</summary>
+    private static string BindFailureReason(Exception e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return "address already in use";
+            }
+
+            if (cause.InnerException is null)
+            {
+                return cause.Message;
+            }
+        }
+
+        return e.Message;
+    }
+
+    /// <summary>Stops accepting at once; in-flight requests get <paramref name="drain"/> to finish, then are aborted.</summary>
+    public async Task StopAsync(TimeSpan drain)
+    {
+        using var cts = new CancellationTokenSource(drain);
+        await _server.StopAsync(cts.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero);
+        _server.Dispose();
+    }
+}

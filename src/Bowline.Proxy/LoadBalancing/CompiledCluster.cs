@@ -1,0 +1,43 @@
+using Bowline.Api.Xds;
+
+namespace Bowline.Proxy.LoadBalancing;
+
+/// <summary>A cluster ready for requests: its endpoints and a lock-free round-robin cursor.</summary>
+internal sealed class CompiledCluster
+{
+    private readonly UpstreamEndpoint[] _endpoints;
+    private int _cursor = -1;
+
+    public CompiledCluster(Cluster cluster)
+    {
+        Name = cluster.Name;
+        HttpVersion = cluster.Protocol == UpstreamProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
+        _endpoints = new UpstreamEndpoint[cluster.Endpoints.Length];
+        for (var i = 0; i < _endpoints.Length; i++)
+        {
+            var e = cluster.Endpoints[i];
+            _endpoints[i] = new UpstreamEndpoint(e.Address, e.Port, e.Pod);
+        }
+    }
+
+    public string Name { get; }
+
+    /// <summary>The HTTP version spoken to every endpoint (HTTP/2 is prior-knowledge h2c).</summary>
+    public Version HttpVersion { get; }
+
+    public int EndpointCount => _endpoints.Length;
+
+    /// <summary>The next endpoint in round-robin order, or null when the cluster has none.</summary>
+    public UpstreamEndpoint? PickEndpoint()
+    {
+        var endpoints = _endpoints;
+        if (endpoints.Length == 0)
+        {
+            return null;
+        }
+
+        // Unsigned so the cursor wrapping past int.MaxValue still yields a valid index.
+        var next = (uint)Interlocked.Increment(ref _cursor);
+        return endpoints[next % (uint)endpoints.Length];
+    }
+}

@@ -1,0 +1,47 @@
+using Bowline.Api.Xds;
+using Bowline.Proxy;
+using Bowline.Proxy.Admin;
+using Bowline.Proxy.Config;
+using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners;
+using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Xds;
+
+ProxyArgs proxyArgs;
+try
+{
+    proxyArgs = ProxyArgs.Parse(args);
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"Bowline.Proxy: {e.Message}");
+    Console.Error.WriteLine(ProxyArgs.Usage);
+    return 2;
+}
+
+// The admin endpoint is the process's host; listeners are separate Kestrel servers the ListenerManager owns.
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+});
+builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(sp => new ListenerManager(
+    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, observer: null, sp.GetRequiredService<ILoggerFactory>()));
+builder.Services.AddSingleton<IConfigApplier>(sp => sp.GetRequiredService<ListenerManager>());
+builder.Services.AddSingleton(new XdsClientOptions(proxyArgs.Xds, new Node { Id = proxyArgs.Id, Pod = proxyArgs.Pod, Namespace = proxyArgs.Namespace }));
+builder.Services.AddSingleton<XdsClient>();
+builder.Services.AddHostedService<XdsService>();
+
+var app = builder.Build();
+app.MapAdmin(app.Services.GetRequiredService<ListenerManager>());
+
+// Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
+await app.RunAsync();
+return 0;

@@ -1,0 +1,4 @@
+using System.Text.RegularExpressions;
+using Bowline.Api.Xds;
+
+namespace Bowline.Routing;

@@ -1,0 +1,140 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Bowline.Api.Xds;
+using Bowline.Proxy.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Bowline.Proxy.Xds;
+
+/// <summary>
+/// The proxy's end of the push protocol (see <see cref="XdsProtocol"/>): one WebSocket, a request on connect, then an
+/// ACK or NACK per pushed config. A lost stream changes nothing being served; it is re-established forever.
+/// </summary>
+internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier applier, TimeProvider time, ILogger<XdsClient> logger)
+{
+    private readonly Backoff _backoff = new(options.InitialBackoff, options.MaxBackoff, new Random());
+
+    // Only the first failure of an outage is a warning; the retries every ~2 s after it would drown the log.
+    private bool _failing;
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunStreamAsync(stoppingToken);
+                LogStreamClosed(logger, options.StreamUri);
+                _failing = false;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or HttpRequestException or JsonException or InvalidOperationException)
+            {
+                if (_failing)
+                {
+                    LogStillFailing(logger, options.StreamUri, e.Message);
+                }
+                else
+                {
+                    LogStreamFailed(logger, options.StreamUri, e.Message);
+                    _failing = true;
+                }
+            }
+
+            try
+            {
+                await Task.Delay(_backoff.Next(), time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunStreamAsync(CancellationToken stoppingToken)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
+        await socket.ConnectAsync(options.StreamUri, stoppingToken);
+        LogConnected(logger, options.StreamUri, applier.CurrentVersion ?? "(none)");
+        _failing = false;
+        await SendAsync(socket, new DiscoveryRequest { Node = options.Node, VersionInfo = applier.CurrentVersion }, stoppingToken);
+
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            buffer.ResetWrittenCount();
+            if (!await ReceiveMessageAsync(socket, buffer, stoppingToken))
+            {
+                return;
+            }
+
+            // A stream that delivers a message is healthy: the next outage starts backing off from the beginning.
+            _backoff.Reset();
+            var response = XdsJson.ReadResponse(buffer.WrittenSpan) ?? throw new JsonException("empty discovery response");
+            var error = await applier.ApplyAsync(response.Version, response.Config, stoppingToken);
+            if (error is null)
+            {
+                LogApplied(logger, response.Version);
+            }
+            else
+            {
+                LogRejected(logger, response.Version, error);
+            }
+
+            await SendAsync(socket, new DiscoveryRequest
+            {
+                Node = options.Node,
+                VersionInfo = applier.CurrentVersion,
+                ResponseNonce = response.Nonce,
+                ErrorDetail = error,
+            }, stoppingToken);
+        }
+    }
+
+    /// <summary>Reads one whole message (it may span several frames); false when the server closed the stream.</summary>
+    private static async Task<bool> ReceiveMessageAsync(ClientWebSocket socket, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.GetMemory(8 * 1024), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                return false;
+            }
+
+            buffer.Advance(result.Count);
+            if (result.EndOfMessage)
+            {
+                return true;
+            }
+        }
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, DiscoveryRequest request, CancellationToken cancellationToken) =>
+        socket.SendAsync(XdsJson.Serialize(request), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "xDS connected to {Uri} (running version {Version})")]
+    private static partial void LogConnected(ILogger logger, Uri uri, string version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Config applied: version {Version}")]
+    private static partial void LogApplied(ILogger logger, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Config version {Version} rejected (NACK): {Reason}")]
+    private static partial void LogRejected(ILogger logger, string version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "xDS stream to {Uri} closed by the server; reconnecting")]
+    private static partial void LogStreamClosed(ILogger logger, Uri uri);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "xDS stream to {Uri} failed: {Reason}; reconnecting")]
+    private static partial void LogStreamFailed(ILogger logger, Uri uri, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "xDS stream to {Uri} still failing: {Reason}")]
+    private static partial void LogStillFailing(ILogger logger, Uri uri, string reason);
+}

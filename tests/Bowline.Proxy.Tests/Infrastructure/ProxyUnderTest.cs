@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Bowline.Api.Xds;
+using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners;
+using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bowline.Proxy.Tests.Infrastructure;
+
+/// <summary>The proxy's listener manager on real sockets, recording every request's response flags.</summary>
+internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
+{
+    private readonly HttpMessageInvoker _upstream = UpstreamClient.Create();
+
+    public ProxyUnderTest(IRandomSource? random = null)
+    {
+        Manager = new ListenerManager(new Forwarder(_upstream, TimeProvider.System), random ?? SharedRandomSource.Instance, this, NullLoggerFactory.Instance);
+    }
+
+    public ListenerManager Manager { get; }
+
+    /// <summary>Response flags of finished requests, by their "x-test-id" request header.</summary>
+    public ConcurrentDictionary<string, ResponseFlags> Flags { get; } = new();
+
+    public async Task ApplyAsync(ProxyConfig config, string version = "v1")
+    {
+        var error = await Manager.ApplyAsync(version, config, CancellationToken.None);
+        Assert.Null(error);
+    }
+
+    public Uri ListenerUri(string name) => new($"http://{Manager.Current!.BoundEndpoints[name]}");
+
+    public IPEndPoint ListenerEndpoint(string name) => Manager.Current!.BoundEndpoints[name];
+
+    public void OnRequestCompleted(HttpContext context)
+    {
+        var id = context.Request.Headers["x-test-id"].ToString();
+        if (id.Length > 0)
+        {
+            Flags[id] = context.Features.Get<ProxyRequestFeature>()?.Flags ?? ResponseFlags.None;
+        }
+    }
+
+    /// <summary>The flags of a request, waiting for its completion to be observed (it ends just after the response).</summary>
+    public async Task<ResponseFlags> FlagsOfAsync(string testId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Flags.TryGetValue(testId, out var flags))
+            {
+                return flags;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException($"request {testId} never completed");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Manager.DisposeAsync();
+        _upstream.Dispose();
+    }
+}
