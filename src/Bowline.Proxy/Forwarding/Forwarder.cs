@@ -40,18 +40,15 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             feature.UpstreamEndpoint = endpoint.UriPrefix;
             var body = hasBody ? new RequestBodyContent(context.Request) : null;
             using var request = CreateRequest(context, method, cluster, endpoint, target, body);
-            using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? CancellationTokenSource.CreateLinkedTokenSource(token) : null;
-            if (perTry is not null)
-            {
-                perTry.CancelAfter(retries!.PerTryTimeout!.Value);
-            }
+            using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
+            using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
 
             // Asked after the try: a body HttpClient began sending is gone, so that request cannot be replayed.
             bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
             HttpResponseMessage response;
             try
             {
-                response = await client.SendAsync(request, perTry?.Token ?? token);
+                response = await client.SendAsync(request, perTryLinked?.Token ?? token);
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {

@@ -25,8 +25,6 @@ internal sealed class CompiledCluster
     /// <summary>The HTTP version spoken to every endpoint (HTTP/2 is prior-knowledge h2c).</summary>
     public Version HttpVersion { get; }
 
-    public int EndpointCount => _endpoints.Length;
-
     /// <summary>The next endpoint in round-robin order, or null when the cluster has none.</summary>
     public UpstreamEndpoint? PickEndpoint()
     {
