@@ -50,10 +50,12 @@ internal static class ControlPlaneHost
         ManagementEndpoints.Map(app, store, xds, ready);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(xds.Stop);
         lifetime.ApplicationStopped.Register(() =>
         {
             debouncer.DisposeAsync().AsTask().GetAwaiter().GetResult();
             registry.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            xds.Dispose();
         });
 
         await app.StartAsync();

@@ -8,13 +8,30 @@ public sealed class ValidateCommandTests : IDisposable
     private readonly string _home = Directory.CreateTempSubdirectory("bowline-validate-").FullName;
 
     [Fact]
-    public async Task Validate_BookinfoSampleAndNetworking_ExitsZero()
+    public async Task Validate_BookinfoSampleAndEachNetworkingTask_ExitsZero()
     {
         var sample = await CliRun.RunAsync(_home, TimeSpan.FromMinutes(1), "validate", "-f", Repo.Sample("bookinfo"));
-        var networking = await CliRun.RunAsync(_home, TimeSpan.FromMinutes(1), "validate", "-f", Path.Combine(Repo.Sample("bookinfo"), "networking"));
-
         Assert.True(sample.ExitCode == 0, sample.ToString());
-        Assert.True(networking.ExitCode == 0, networking.ToString());
+
+        // The tasks are alternatives applied one at a time (several define VirtualService reviews), so each is its own set.
+        foreach (var task in Directory.GetFiles(Path.Combine(Repo.Sample("bookinfo"), "networking"), "*.yaml"))
+        {
+            var result = await CliRun.RunAsync(_home, TimeSpan.FromMinutes(1), "validate", "-f", task);
+            Assert.True(result.ExitCode == 0, $"{task}: {result}");
+        }
+    }
+
+    [Fact]
+    public async Task Validate_NetworkingFolderAsOneSet_RefusesTheDuplicateNamesWithBothPlaces()
+    {
+        var networking = Path.Combine(Repo.Sample("bookinfo"), "networking");
+
+        var result = await CliRun.RunAsync(_home, TimeSpan.FromMinutes(1), "validate", "-f", networking);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(
+            $"{networking}/virtual-service-reviews-50-v3.yaml:5: metadata.name: VirtualService default/reviews is defined twice (first at {networking}/virtual-service-all-v1.yaml:16)",
+            result.Stderr);
     }
 
     [Fact]

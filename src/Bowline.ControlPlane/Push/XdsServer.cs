@@ -15,8 +15,10 @@ namespace Bowline.ControlPlane.Push;
 /// The push side: accepts proxy streams at <see cref="XdsProtocol.Path"/>, and on every (debounced) change recomputes
 /// the connected proxies' configs, sending only to those whose version changed.
 /// </summary>
-internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log)
+internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log) : IDisposable
 {
+    // Streams live as long as their proxy: without ending them, a graceful shutdown would wait for every proxy.
+    private readonly CancellationTokenSource _stopping = new();
     private const int MaxRequestBytes = 1 << 20;
     private readonly ConcurrentDictionary<string, ProxySession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ProxyState> _lastKnown = new(StringComparer.Ordinal);
@@ -38,7 +40,8 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         }
 
         using var ws = await context.WebSockets.AcceptWebSocketAsync();
-        var ct = context.RequestAborted;
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        var ct = stream.Token;
         DiscoveryRequest? first;
         try
         {
@@ -154,6 +157,11 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
             }
         }
     }
+
+    /// <summary>Ends every stream (shutdown): each proxy keeps its config and reconnects to the next control plane.</summary>
+    public void Stop() => _stopping.Cancel();
+
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>One push round: recompute every connected proxy from the current snapshots; send the changed ones.</summary>
     public Task PushAllAsync(CancellationToken ct)

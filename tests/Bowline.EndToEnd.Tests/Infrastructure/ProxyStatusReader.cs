@@ -7,10 +7,18 @@ internal sealed record ProxyRow(string Name, string Workload, string Namespace, 
 /// <summary>Reads `bowline proxy-status -o json`, as a script of a user would.</summary>
 internal static class ProxyStatusReader
 {
-    public static async Task<IReadOnlyList<ProxyRow>> ReadAsync(MeshProcess mesh)
+    public static async Task<IReadOnlyList<ProxyRow>> ReadAsync(MeshProcess mesh) =>
+        await TryReadAsync(mesh) ?? throw new InvalidOperationException("bowline proxy-status failed");
+
+    /// <summary>Null while the control plane cannot answer (e.g. restarting).</summary>
+    private static async Task<IReadOnlyList<ProxyRow>?> TryReadAsync(MeshProcess mesh)
     {
         var result = await mesh.CliAsync("proxy-status", "-o", "json");
-        Assert.True(result.ExitCode == 0, result.ToString());
+        if (result.ExitCode != 0)
+        {
+            return null;
+        }
+
         using var doc = JsonDocument.Parse(result.Stdout);
         return doc.RootElement.EnumerateArray().Select(e => new ProxyRow(
             e.GetProperty("name").GetString()!,
@@ -24,7 +32,7 @@ internal static class ProxyStatusReader
     public static Task<IReadOnlyList<ProxyRow>> WaitAllAsync(MeshProcess mesh, string state, TimeSpan timeout) =>
         Eventually.WaitAsync(async () =>
         {
-            var rows = await ReadAsync(mesh);
-            return rows.Count > 0 && rows.All(r => r.State == state) ? rows : null;
+            var rows = await TryReadAsync(mesh);
+            return rows is not null && rows.Count > 0 && rows.All(r => r.State == state) ? rows : null;
         }, timeout, $"every proxy to be {state}");
 }
