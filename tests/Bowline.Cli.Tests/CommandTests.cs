@@ -128,10 +128,31 @@ public sealed class CommandTests : IDisposable
     }
 
     [Fact]
-    public async Task ValidateIsNotWiredYetAndSaysSo()
+    public async Task Validate_FileWithoutApiVersionOrName_ExitsOneWithLocatedErrors()
     {
-        Assert.Equal(1, await RunAsync("validate", "-f", Write("a.yaml", "kind: A")));
-        Assert.Contains("validation is not available in this build", _err.ToString(), StringComparison.Ordinal);
+        var file = Write("a.yaml", "kind: A");
+
+        Assert.Equal(1, await RunAsync("validate", "-f", file));
+        Assert.Contains($"{file}:1: apiVersion:", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_ValidVirtualService_ExitsZeroAndCountsFiles()
+    {
+        var file = Write("vs.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts: [reviews]
+              http:
+              - route:
+                - destination: {host: reviews}
+            """);
+
+        Assert.Equal(0, await RunAsync("validate", "-f", file));
+        Assert.Contains("1 file(s) valid", _out.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

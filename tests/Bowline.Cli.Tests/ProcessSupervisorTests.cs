@@ -14,6 +14,13 @@ public sealed class ProcessSupervisorTests : IDisposable
         await using var supervisor = new ProcessSupervisor(_logs);
         var child = supervisor.Start("sleeper", "sleep", ["60"]);
         Assert.True(Directory.Exists($"/proc/{child.Pid}"));
+        // setsid runs in the child just after the fork, so the new group appears a moment after Start returns.
+        var deadline = DateTime.UtcNow + Patience;
+        while (ProcessGroupOf(child.Pid) != child.Pid && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         Assert.Equal(child.Pid, ProcessGroupOf(child.Pid));
 
         var stopwatch = Stopwatch.StartNew();

@@ -11,6 +11,8 @@ internal static partial class Signals
     /// <summary>Sends <paramref name="signal"/> to every process in the group; false if the group has no process left.</summary>
     public static bool SendToGroup(int processGroup, int signal) => kill(-processGroup, signal) == 0;
 
+    public static bool Send(int pid, int signal) => kill(pid, signal) == 0;
+
     /// <summary>Whether any process (zombies included) is still in the group.</summary>
     public static bool GroupExists(int processGroup) => kill(-processGroup, 0) == 0;
 

@@ -34,12 +34,24 @@ internal sealed class SupervisedProcess : IDisposable
     public async Task StopAsync(TimeSpan grace)
     {
         _stopRequested = true;
-        Signals.SendToGroup(Pid, Signals.Term);
+        Signal(Signals.Term);
         if (!await GroupGoneAsync(grace))
         {
-            Signals.SendToGroup(Pid, Signals.Kill);
+            Signal(Signals.Kill);
             // SIGKILL cannot be refused; this only waits for the kernel and the reapers (.NET for the leader, init for the rest).
             await GroupGoneAsync(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    /// <summary>
+    /// To the group; to the pid alone when the group does not exist yet (a stop right after start, before the child's
+    /// setsid ran — the child is then still the one process there is).
+    /// </summary>
+    private void Signal(int signal)
+    {
+        if (!Signals.SendToGroup(Pid, signal))
+        {
+            Signals.Send(Pid, signal);
         }
     }
 
