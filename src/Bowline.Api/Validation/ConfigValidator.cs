@@ -22,6 +22,7 @@ public static class ConfigValidator
         foreach (var resource in resources)
         {
             ResourceRules.Check(resource, new Reporter(resource, diagnostics));
+            NotYetSupported.Check(resource.Resource, new Reporter(resource, diagnostics, DiagnosticSeverity.Warning));
         }
         CheckDuplicates(resources, diagnostics);
         return new ValidationResult(

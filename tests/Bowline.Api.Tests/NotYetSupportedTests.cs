@@ -1,0 +1,110 @@
+namespace Bowline.Api.Tests;
+
+public class NotYetSupportedTests
+{
+    private static string[] Warnings(string yaml) => Diag.Validate("x.yaml", yaml).Warnings.Select(w => w.ToString()).ToArray();
+
+    [Fact]
+    public void Validate_RedirectAndMirror_AreAcceptedWithLocatedWarnings()
+    {
+        var result = Diag.Validate("vs.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts: [reviews]
+              http:
+              - redirect:
+                  uri: /v2
+              - route:
+                - destination: {host: reviews}
+                mirror:
+                  host: reviews-shadow
+            """);
+
+        Assert.True(result.IsValid);
+        Assert.Equal(
+            [
+                "vs.yaml:8: spec.http[0].redirect: not supported by Bowline yet; ignored",
+                "vs.yaml:12: spec.http[1].mirror: not supported by Bowline yet; ignored",
+            ],
+            result.Warnings.Select(w => w.ToString()));
+    }
+
+    [Fact]
+    public void Validate_IstioMutualDestinationRule_WarnsThatTrafficStaysPlaintext()
+    {
+        Assert.Equal(
+            ["x.yaml:8: spec.trafficPolicy.tls: TLS origination (including ISTIO_MUTUAL) is not supported by Bowline yet; traffic stays plaintext"],
+            Warnings("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: reviews
+                spec:
+                  host: reviews
+                  trafficPolicy:
+                    tls:
+                      mode: ISTIO_MUTUAL
+                """));
+    }
+
+    [Fact]
+    public void Validate_RoundRobinAndHttpServers_AreSupportedSoNoWarning()
+    {
+        Assert.Empty(Warnings("""
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer:
+                  simple: ROUND_ROBIN
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata:
+              name: gw
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 8080, name: http, protocol: HTTP}
+                hosts: ["*"]
+            """));
+    }
+
+    [Fact]
+    public void Validate_HttpsServerAndLeastRequest_WarnThatTheyAreIgnored()
+    {
+        Assert.Equal(
+            [
+                "x.yaml:8: spec.trafficPolicy.loadBalancer: only ROUND_ROBIN is supported yet; this load balancer setting is ignored",
+                "x.yaml:18: spec.servers[0].port.protocol: HTTPS servers are not supported by Bowline yet; ignored",
+            ],
+            Warnings("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: reviews
+                spec:
+                  host: reviews
+                  trafficPolicy:
+                    loadBalancer:
+                      simple: LEAST_REQUEST
+                ---
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata:
+                  name: gw
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 443, name: https, protocol: HTTPS}
+                    hosts: ["*"]
+                    tls: {mode: SIMPLE, credentialName: cert}
+                """));
+    }
+}
