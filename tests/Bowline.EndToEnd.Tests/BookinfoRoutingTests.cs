@@ -31,11 +31,11 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
     [Fact]
     public async Task ApplyJasonToV2_WithinASecond_JasonSeesOnlyV2AndEveryoneElseOnlyV1()
     {
-        await ApplyAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
+        await ApplyAndSyncAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
         using var jason = new BookinfoClient(Mesh.Gateway);
         await jason.LoginAsync("jason");
         using var anonymous = new BookinfoClient(Mesh.Gateway);
-        await Eventually.TrueAsync(async () => await anonymous.ReviewsVersionAsync() == "reviews-v1" && await jason.ReviewsVersionAsync() == "reviews-v1", Resync, "all traffic on v1");
+        Assert.Equal("reviews-v1", await jason.ReviewsVersionAsync());
 
         await ApplyAsync(Networking("virtual-service-reviews-test-v2.yaml"));
         var applied = Stopwatch.StartNew();
@@ -50,8 +50,7 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
     [Fact]
     public async Task ApplyFiftyFiftyV1V3_Over200Requests_BothWithinStatisticalBounds()
     {
-        await ApplyAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-reviews-50-v3.yaml"));
-        await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
+        await ApplyAndSyncAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-reviews-50-v3.yaml"));
         using var user = new BookinfoClient(Mesh.Gateway);
 
         var counts = await user.CountVersionsAsync(200);
@@ -65,8 +64,7 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
     [Fact]
     public async Task InvalidApply_IsRefusedWithFileLineAndField_AndRoutingIsUnchanged()
     {
-        await ApplyAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
-        await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
+        await ApplyAndSyncAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
         var bad = Path.Combine(Mesh.Home, "reviews-bad.yaml");
         await File.WriteAllTextAsync(bad, """
             apiVersion: networking.istio.io/v1
@@ -93,10 +91,40 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task ApplyUndefinedSubset_IsAcceptedWithAWarning_AndProductPageDegradesAsIstioDoes()
+    {
+        await ApplyAndSyncAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
+        var file = Path.Combine(Mesh.Home, "reviews-v4.yaml");
+        await File.WriteAllTextAsync(file, """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts:
+              - reviews
+              http:
+              - route:
+                - destination:
+                    host: reviews
+                    subset: v4
+            """);
+
+        var result = await Mesh.CliAsync("apply", "-f", file);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"warning: {file}:12: spec.http[0].route[0].destination.subset: subset \"v4\" is not defined by any DestinationRule for host reviews.default.svc.cluster.local", result.Stderr);
+        // No endpoint behind the subset: reviews answers 503 (UH) and productpage shows Istio's bookinfo text for it.
+        using var user = new BookinfoClient(Mesh.Gateway);
+        await Eventually.TrueAsync(
+            async () => (await user.ProductPageAsync()).Contains("Sorry, product reviews are currently unavailable for this book.", StringComparison.Ordinal),
+            Resync, "productpage to report reviews unavailable");
+    }
+
+    [Fact]
     public async Task NackedConfig_GatewayKeepsItsLastGoodConfig_AndRecoversWhenFixed()
     {
-        await ApplyAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
-        await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
+        await ApplyAndSyncAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
         // A Gateway on a port something else holds: valid config, but the gateway proxy cannot bind it, so it NACKs.
         using var squatter = new TcpListener(IPAddress.Loopback, 0);
         squatter.Start();
@@ -129,6 +157,13 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
 
         var deleted = await Mesh.CliAsync("delete", "-f", gatewayFile);
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
+    }
+
+    /// <summary>Applies and waits until every proxy runs the result (the control plane reports STALE until they ACK).</summary>
+    private async Task ApplyAndSyncAsync(params string[] files)
+    {
+        await ApplyAsync(files);
         await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
     }
 

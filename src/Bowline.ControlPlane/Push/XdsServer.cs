@@ -202,25 +202,36 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
     public ProxyStatus[] Statuses()
     {
         var reg = registry.Current;
+        var cfg = store.Current;
         MeshModel? mesh = null;
         var result = new List<ProxyStatus>();
         foreach (var pod in reg.Pods.OrderBy(RegistrySnapshot.IdOf, StringComparer.Ordinal))
         {
             var id = RegistrySnapshot.IdOf(pod);
             var state = _sessions.TryGetValue(id, out var s) ? s.State : _lastKnown.GetValueOrDefault(id) ?? new ProxyState();
-            var latest = state.Connected
-                ? state.Latest
-                : ProxyConfigGenerator.Generate(mesh ??= MeshModel.Build(store.Current, reg), pod).Version;
+            var latest = state.Latest;
+            var stateName = state.StateName;
+            // A change still in the debounce window has not been offered to anyone yet: compare with what the current
+            // config would give, so a proxy is never reported SYNCED to a config it is about to be replaced from.
+            if (!state.Connected || state.Stamp != (cfg.Generation, reg.Generation))
+            {
+                latest = ProxyConfigGenerator.Generate(mesh ??= MeshModel.Build(cfg, reg), pod).Version;
+                if (state.Connected && latest != state.Latest)
+                {
+                    stateName = "STALE";
+                }
+            }
+
             result.Add(new ProxyStatus
             {
                 Name = id,
                 Workload = pod.Workload,
                 Namespace = pod.Namespace,
                 Version = state.Acked,
-                State = state.StateName,
+                State = stateName,
                 Admin = $"{pod.Address}:{pod.AdminPort}",
                 LatestVersion = latest,
-                Error = state.StateName == "NACKED" ? state.NackReason : null,
+                Error = stateName == "NACKED" ? state.NackReason : null,
             });
         }
 

@@ -35,7 +35,7 @@ internal sealed class ControlPlaneFixture : IAsyncDisposable
         new LocalRegistry { Pods = [.. pods] }.Write(Path.Combine(stateDir, "registry.json"));
 
     /// <summary>Starts on <paramref name="stateDir"/> (kept on dispose) or a fresh dir with the bookinfo registry (deleted).</summary>
-    public static async Task<ControlPlaneFixture> StartAsync(string? stateDir = null)
+    public static async Task<ControlPlaneFixture> StartAsync(string? stateDir = null, TimeSpan? debounce = null)
     {
         var owns = stateDir is null;
         if (stateDir is null)
@@ -45,7 +45,7 @@ internal sealed class ControlPlaneFixture : IAsyncDisposable
         }
 
         var cp = await ControlPlaneHost.StartAsync(
-            new ControlPlaneOptions(new IPEndPoint(IPAddress.Loopback, 0), stateDir, TimeSpan.FromMilliseconds(100)),
+            new ControlPlaneOptions(new IPEndPoint(IPAddress.Loopback, 0), stateDir, debounce ?? TimeSpan.FromMilliseconds(100)),
             logging: l => l.ClearProviders());
         return new ControlPlaneFixture(stateDir, cp, owns);
     }

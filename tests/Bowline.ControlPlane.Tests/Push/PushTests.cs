@@ -63,6 +63,26 @@ public sealed class PushTests
     }
 
     [Fact]
+    public async Task Status_ChangeStillDebouncing_ReportsStaleNotSynced()
+    {
+        // A debounce far longer than the test: the change is applied but not yet pushed to anyone.
+        await using var f = await ControlPlaneFixture.StartAsync(debounce: TimeSpan.FromMinutes(5));
+        var (applied, _) = await f.ApplyAsync(Bookinfo.All, "bookinfo.yaml");
+        Assert.Equal(System.Net.HttpStatusCode.OK, applied);
+        await using var client = await XdsTestClient.ConnectAsync(f.BaseAddress, "productpage-v1-0");
+        var r = await client.WaitForResponseAsync();
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED");
+
+        var (status, _) = await f.ApplyAsync(ReviewsSplit(80));
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+
+        var s = await f.ProxyAsync(Productpage);
+        Assert.Equal(("STALE", r.Version), (s.State, s.Version));
+        Assert.NotEqual(r.Version, s.LatestVersion);
+        Assert.Single(client.Responses);
+    }
+
+    [Fact]
     public async Task Connect_UnknownPod_ClosedWithReason()
     {
         await using var f = await StartWithBookinfoAsync();
