@@ -132,6 +132,31 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
         await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
     }
 
+    [Fact]
+    public async Task ApplyRatingsAbortForJason_JasonSeesRatingsUnavailableAndEveryoneElseDoesNot()
+    {
+        await ApplyAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
+        await ApplyAsync(Networking("virtual-service-reviews-test-v2.yaml"));
+        using var jason = new BookinfoClient(Mesh.Gateway);
+        await jason.LoginAsync("jason");
+        using var anonymous = new BookinfoClient(Mesh.Gateway);
+        const string Unavailable = "Ratings service is currently unavailable";
+        try
+        {
+            await ApplyAsync(Networking("virtual-service-ratings-test-abort.yaml"));
+
+            // reviews-v2's sidecar answers 500 for ratings itself (fault filter abort); reviews shows its fallback text.
+            await Eventually.TrueAsync(async () => (await jason.ProductPageAsync()).Contains(Unavailable, StringComparison.Ordinal), Resync, "jason's ratings aborted");
+            Assert.Contains("reviews-v2", await jason.ProductPageAsync(), StringComparison.Ordinal);
+            Assert.DoesNotContain(Unavailable, await anonymous.ProductPageAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            // Later tests expect ratings without faults.
+            await ApplyAsync(Networking("virtual-service-all-v1.yaml"));
+        }
+    }
+
     private async Task ApplyAsync(params string[] files)
     {
         var args = new List<string> { "apply" };
