@@ -33,7 +33,8 @@ builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton(sp => new ListenerManager(
-    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, observer: null, sp.GetRequiredService<ILoggerFactory>()));
+    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, observer: null, sp.GetRequiredService<ILoggerFactory>(),
+    sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<IConfigApplier>(sp => sp.GetRequiredService<ListenerManager>());
 builder.Services.AddSingleton(new XdsClientOptions(proxyArgs.Xds, new Node { Id = proxyArgs.Id, Pod = proxyArgs.Pod, Namespace = proxyArgs.Namespace }));
 builder.Services.AddSingleton<XdsClient>();

@@ -160,6 +160,24 @@ public sealed class BookinfoRoutingTests(BookinfoMeshFixture fixture) : IClassFi
         await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
     }
 
+    [Fact]
+    public async Task ApplyRatingsAbortForJason_JasonSeesRatingsUnavailableAndEveryoneElseDoesNot()
+    {
+        await ApplyAsync(Networking("destination-rule-all.yaml"), Networking("virtual-service-all-v1.yaml"));
+        await ApplyAndSyncAsync(Networking("virtual-service-reviews-test-v2.yaml"));
+        using var jason = new BookinfoClient(Mesh.Gateway);
+        await jason.LoginAsync("jason");
+        using var anonymous = new BookinfoClient(Mesh.Gateway);
+        const string Unavailable = "Ratings service is currently unavailable";
+
+        await ApplyAsync(Networking("virtual-service-ratings-test-abort.yaml"));
+
+        // reviews-v2's sidecar answers 500 for ratings itself (fault filter abort); reviews shows its fallback text.
+        await Eventually.TrueAsync(async () => (await jason.ProductPageAsync()).Contains(Unavailable, StringComparison.Ordinal), Resync, "jason's ratings aborted");
+        Assert.Contains("reviews-v2", await jason.ProductPageAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Unavailable, await anonymous.ProductPageAsync(), StringComparison.Ordinal);
+    }
+
     /// <summary>Applies and waits until every proxy runs the result (the control plane reports STALE until they ACK).</summary>
     private async Task ApplyAndSyncAsync(params string[] files)
     {

@@ -44,6 +44,8 @@ internal static class NotYetSupported
             Warn(r, route.Mirrors.Count > 0 ? route.Mirrors : null, $"{path}.mirrors");
             Warn(r, route.CorsPolicy, $"{path}.corsPolicy");
             Warn(r, route.Headers, $"{path}.headers");
+            Warn(r, route.Fault?.Delay?.ExponentialDelay, $"{path}.fault.delay.exponentialDelay");
+            Warn(r, route.Fault?.Abort?.Http2Error, $"{path}.fault.abort.http2Error");
             for (var d = 0; d < route.Route.Count; d++)
             {
                 Warn(r, route.Route[d].Headers, $"{path}.route[{d}].headers");

@@ -242,7 +242,12 @@ internal static class VirtualServiceRules
             {
                 r.Report($"{path}.abort.httpStatus", $"HTTP status {status} is out of range 200-599");
             }
+            if (abort.GrpcStatus is { Length: > 0 } grpc && !GrpcStatusCodes.TryGetCode(grpc, out _))
+            {
+                r.Report($"{path}.abort.grpcStatus", $"unknown gRPC status \"{grpc}\"");
+            }
             Checks.Percentage(r, $"{path}.abort.percentage.value", abort.Percentage?.Value);
+            Checks.Percentage(r, $"{path}.abort.percent", abort.Percent);
         }
     }
 }

@@ -67,6 +67,8 @@ public sealed record Route
     /// <summary>Whole-request timeout; null means none.</summary>
     public TimeSpan? Timeout { get; init; }
     public RetryPolicy? Retries { get; init; }
+    /// <summary>Faults the caller's proxy injects before forwarding (VirtualService http[].fault); null means none.</summary>
+    public FaultPolicy? Fault { get; init; }
 }
 
 public sealed record RouteMatch
@@ -104,6 +106,32 @@ public sealed record RetryPolicy
     public int Attempts { get; init; }
     public TimeSpan? PerTryTimeout { get; init; }
     public string? RetryOn { get; init; }
+}
+
+/// <summary>
+/// Envoy's fault filter for one route: the delay (if drawn) first, then the abort (if drawn). Both run before the
+/// router, so neither the route timeout nor retries see them.
+/// </summary>
+public sealed record FaultPolicy
+{
+    public FaultDelay? Delay { get; init; }
+    public FaultAbort? Abort { get; init; }
+}
+
+public sealed record FaultDelay
+{
+    public required TimeSpan FixedDelay { get; init; }
+    /// <summary>Share of requests delayed, 0–100.</summary>
+    public double Percentage { get; init; } = 100;
+}
+
+/// <summary>Exactly one of HttpStatus (200–599) and GrpcStatus (numeric gRPC code, answered as HTTP 200) is set.</summary>
+public sealed record FaultAbort
+{
+    public int? HttpStatus { get; init; }
+    public int? GrpcStatus { get; init; }
+    /// <summary>Share of requests aborted, 0–100.</summary>
+    public double Percentage { get; init; } = 100;
 }
 
 public enum UpstreamProtocol

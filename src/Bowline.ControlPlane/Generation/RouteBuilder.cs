@@ -53,6 +53,7 @@ internal static class RouteBuilder
                 Retries = http.Retries is { } r
                     ? new RetryPolicy { Attempts = r.Attempts, PerTryTimeout = r.PerTryTimeout, RetryOn = r.RetryOn }
                     : null,
+                Fault = FaultBuilder.Build(http.Fault, $"{ns}/{vs.Metadata.Name}: route {name}", notes),
             });
         }
 

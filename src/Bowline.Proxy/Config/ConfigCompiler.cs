@@ -143,6 +143,7 @@ internal static class ConfigCompiler
 
         // A zero timeout means "none", as in Envoy.
         var effectiveTimeout = route.Timeout is { } t && t > TimeSpan.Zero ? t : (TimeSpan?)null;
-        return new CompiledRoute(route.Name, matches, new WeightedClusterPicker(destinations), effectiveTimeout, CompiledRetryPolicy.Compile(route.Retries, where));
+        return new CompiledRoute(route.Name, matches, new WeightedClusterPicker(destinations), effectiveTimeout,
+            CompiledRetryPolicy.Compile(route.Retries, where), CompiledFault.Compile(route.Fault, where));
     }
 }

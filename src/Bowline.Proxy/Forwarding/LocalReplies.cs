@@ -12,6 +12,8 @@ internal static class LocalReplies
     private static readonly byte[] ConnectionTermination = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: connection termination");
     private static readonly byte[] Timeout = Encoding.ASCII.GetBytes("upstream request timeout");
     private static readonly byte[] ListenerDraining = Encoding.ASCII.GetBytes("listener draining");
+    private const string FaultAbortText = "fault filter abort";
+    private static readonly byte[] FaultAbort = Encoding.ASCII.GetBytes(FaultAbortText);
 
     public static Task NoRouteAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.NoRoute, StatusCodes.Status404NotFound, []);
@@ -31,6 +33,25 @@ internal static class LocalReplies
 
     public static Task TimeoutAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamRequestTimeout, StatusCodes.Status504GatewayTimeout, Timeout);
+
+    /// <summary>The route's fault policy aborted the request with an HTTP status (Envoy's fault filter body).</summary>
+    public static Task FaultAbortAsync(HttpContext context, ProxyRequestFeature feature, int status) =>
+        WriteAsync(context, feature, ResponseFlags.FaultInjected, status, FaultAbort);
+
+    /// <summary>
+    /// A gRPC fault abort: gRPC carries its status in grpc-status, so the HTTP answer is 200 with no body — a
+    /// "trailers-only" response, which gRPC clients read from the headers.
+    /// </summary>
+    public static Task GrpcFaultAbortAsync(HttpContext context, ProxyRequestFeature feature, int grpcStatus)
+    {
+        feature.Flags |= ResponseFlags.FaultInjected;
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = grpcStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = FaultAbortText;
+        return Task.CompletedTask;
+    }
 
     /// <summary>A request on a keep-alive connection of a listener the current config no longer has.</summary>
     public static Task ListenerDrainingAsync(HttpContext context, ProxyRequestFeature feature)

@@ -27,9 +27,10 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private ProxySnapshot? _current;
     private int _nextServerId;
 
-    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory)
+    /// <param name="time">Clock for injected fault delays (the system clock unless a test fakes it).</param>
+    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
-        _pipeline = new ProxyPipeline(this, forwarder, random);
+        _pipeline = new ProxyPipeline(this, forwarder, random, time ?? TimeProvider.System);
         _observer = observer;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ListenerManager>();

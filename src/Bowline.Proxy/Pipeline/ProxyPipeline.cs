@@ -9,11 +9,14 @@ namespace Bowline.Proxy.Pipeline;
 
 /// <summary>
 /// The request path, in one place: find the listener in the current snapshot → (Outbound/Gateway) virtual host by
-/// authority → first matching route → weighted cluster → (in <see cref="Forwarder"/>) round-robin endpoint → forward.
+/// authority → first matching route → its faults (<see cref="FaultFilter"/>) → weighted cluster → (in
+/// <see cref="Forwarder"/>) round-robin endpoint → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
-internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random)
+internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time)
 {
+    private readonly FaultFilter _faults = new(time, random);
+
     public async Task HandleAsync(HttpContext context, int serverId)
     {
         var feature = new ProxyRequestFeature();
@@ -49,6 +52,11 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             }
 
             feature.RouteName = route.Name;
+            if (route.Fault is { } fault && await _faults.ApplyAsync(context, feature, fault))
+            {
+                return;
+            }
+
             cluster = route.Destinations.Pick(random);
         }
 

@@ -19,6 +19,10 @@ internal enum ResponseFlags
     DownstreamConnectionTermination = 32,
     /// <summary>UC: the upstream connection closed or reset.</summary>
     UpstreamConnectionTermination = 64,
+    /// <summary>DI: the route's fault policy delayed the request.</summary>
+    DelayInjected = 128,
+    /// <summary>FI: the route's fault policy aborted the request.</summary>
+    FaultInjected = 256,
 }
 
 internal static class ResponseFlagsFormat
@@ -39,6 +43,8 @@ internal static class ResponseFlagsFormat
         if ((flags & ResponseFlags.UpstreamRetryLimitExceeded) != 0) codes.Add("URX");
         if ((flags & ResponseFlags.DownstreamConnectionTermination) != 0) codes.Add("DC");
         if ((flags & ResponseFlags.UpstreamConnectionTermination) != 0) codes.Add("UC");
+        if ((flags & ResponseFlags.DelayInjected) != 0) codes.Add("DI");
+        if ((flags & ResponseFlags.FaultInjected) != 0) codes.Add("FI");
         return string.Join(',', codes);
     }
 }

@@ -15,9 +15,10 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
 {
     private readonly HttpMessageInvoker _upstream = UpstreamClient.Create();
 
-    public ProxyUnderTest(IRandomSource? random = null)
+    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null)
     {
-        Manager = new ListenerManager(new Forwarder(_upstream, TimeProvider.System), random ?? SharedRandomSource.Instance, this, NullLoggerFactory.Instance);
+        time ??= TimeProvider.System;
+        Manager = new ListenerManager(new Forwarder(_upstream, time), random ?? SharedRandomSource.Instance, this, NullLoggerFactory.Instance, time);
     }
 
     public ListenerManager Manager { get; }
