@@ -7,6 +7,8 @@ internal sealed record BowlineHome(string Root)
     public string StateDir => Path.Combine(Root, "state");
     public string LogsDir => Path.Combine(StateDir, "logs");
     public string RegistryFile => Path.Combine(StateDir, "registry.json");
+    /// <summary>Kept outside state/ (which each up recreates) so a later up can find what an earlier one left.</summary>
+    public string ProcessLedgerFile => Path.Combine(Root, "processes");
 
     public static BowlineHome FromEnvironment()
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Bowline.Cli.Mesh;
@@ -45,6 +44,9 @@ internal static class MeshFile
         }
     }
 
+    /// <summary>
+    /// Alive, not a zombie awaiting its reaper, and still a bowline process (a recycled pid is someone else's).
+    /// </summary>
     private static bool IsAlive(int pid)
     {
         if (pid == Environment.ProcessId)
@@ -53,10 +55,11 @@ internal static class MeshFile
         }
         try
         {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state is not ("Z" or "X") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("bowline", StringComparison.Ordinal);
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
         {
             return false;
         }

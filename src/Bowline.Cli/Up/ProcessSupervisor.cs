@@ -11,7 +11,10 @@ namespace Bowline.Cli.Up;
 /// execs, so the pid we hold is the real program's and its output reaches the file even if <c>up</c> dies.
 /// .NET reaps every exited child, so none is left a zombie.
 /// </summary>
-internal sealed class ProcessSupervisor(string logsDir, Action<SupervisedProcess, int>? onUnexpectedExit = null) : IAsyncDisposable
+internal sealed class ProcessSupervisor(
+    string logsDir,
+    Action<SupervisedProcess, int>? onUnexpectedExit = null,
+    ProcessLedger? ledger = null) : IAsyncDisposable
 {
     private const string Launcher = "log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1";
 
@@ -43,6 +46,7 @@ internal sealed class ProcessSupervisor(string logsDir, Action<SupervisedProcess
             start.Environment[key] = value;
         }
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+        ledger?.Record(process.Id, name);
         var child = new SupervisedProcess(name, logPath, process);
         _children.Enqueue(child);
         _ = ReportExitAsync(child);

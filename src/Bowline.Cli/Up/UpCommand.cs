@@ -22,10 +22,12 @@ internal static class UpCommand
         };
         command.SetAction(async (parse, _) =>
         {
-            // Ctrl-C and SIGTERM mean "stop the mesh": cancel the run instead of dying, so every child gets stopped.
+            // Ctrl-C, SIGTERM and a closed terminal (SIGHUP) mean "stop the mesh": cancel the run instead of dying, so
+            // every child gets stopped (they live in their own sessions and would otherwise outlive up).
             using var stop = new CancellationTokenSource();
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Cancel);
             var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts));
             return await new UpRunner(options, context).RunAsync(stop.Token);
 

@@ -72,10 +72,16 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             {
                 return Fail($"gateway port(s) {string.Join(", ", busy)} already in use on 127.0.0.1; free them or use --gateway-ports auto");
             }
+            var ledger = new ProcessLedger(_home.ProcessLedgerFile);
+            foreach (var (pid, name) in await ledger.StopSurvivorsAsync(StopGrace))
+            {
+                context.Error.WriteLine($"stopped {name} (pid {pid}), left running by an earlier up that did not stop cleanly");
+            }
             ResetState();
+            File.Delete(ledger.Path);
             plan.Registry.Write(_home.RegistryFile);
 
-            await using var supervisor = new ProcessSupervisor(_home.LogsDir, ReportUnexpectedExit);
+            await using var supervisor = new ProcessSupervisor(_home.LogsDir, ReportUnexpectedExit, ledger);
             var result = await StartAsync(plan, files, binaries, supervisor, clock, stop);
             if (result != 0)
             {
