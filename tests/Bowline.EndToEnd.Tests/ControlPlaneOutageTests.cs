@@ -16,6 +16,7 @@ public sealed class ControlPlaneOutageTests
     {
         var mesh = await MeshProcess.StartAsync(Repo.Sample("bookinfo"));
         Process? restarted = null;
+        var restartedStoppedOnSigterm = true;
         try
         {
             Assert.Equal(0, (await mesh.CliAsync("apply", "-f", Networking("destination-rule-all.yaml"), "-f", Networking("virtual-service-all-v1.yaml"))).ExitCode);
@@ -43,15 +44,27 @@ public sealed class ControlPlaneOutageTests
         }
         finally
         {
-            if (restarted is not null)
+            try
             {
-                Signals.Send(restarted.Id, Signals.SigTerm);
-                await restarted.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-                restarted.Dispose();
-            }
+                if (restarted is not null)
+                {
+                    Signals.Send(restarted.Id, Signals.SigTerm);
+                    if (!restarted.WaitForExit(TimeSpan.FromSeconds(20)))
+                    {
+                        restartedStoppedOnSigterm = false;
+                        restarted.Kill();
+                    }
 
-            await mesh.DisposeAsync();
+                    restarted.Dispose();
+                }
+            }
+            finally
+            {
+                await mesh.DisposeAsync();
+            }
         }
+
+        Assert.True(restartedStoppedOnSigterm, "the control plane must stop on SIGTERM even with proxies connected");
 
         // SIGTERM to `up` stopped everything it started: no gateway, no proxy admin endpoint answers any more.
         Assert.False(await IsListeningAsync(mesh.Gateway.Port), "the gateway still listens after up stopped");
