@@ -5,7 +5,7 @@ public class NotYetSupportedTests
     private static string[] Warnings(string yaml) => Diag.Validate("x.yaml", yaml).Warnings.Select(w => w.ToString()).ToArray();
 
     [Fact]
-    public void Validate_RedirectAndMirror_AreAcceptedWithLocatedWarnings()
+    public void Validate_MirrorAndDelegate_AreAcceptedWithLocatedWarnings()
     {
         var result = Diag.Validate("vs.yaml", """
             apiVersion: networking.istio.io/v1
@@ -15,8 +15,8 @@ public class NotYetSupportedTests
             spec:
               hosts: [reviews]
               http:
-              - redirect:
-                  uri: /v2
+              - delegate:
+                  name: reviews-delegate
               - route:
                 - destination: {host: reviews}
                 mirror:
@@ -26,10 +26,39 @@ public class NotYetSupportedTests
         Assert.True(result.IsValid);
         Assert.Equal(
             [
-                "vs.yaml:8: spec.http[0].redirect: not supported by Bowline yet; ignored",
+                "vs.yaml:8: spec.http[0].delegate: not supported by Bowline yet; ignored",
                 "vs.yaml:12: spec.http[1].mirror: not supported by Bowline yet; ignored",
             ],
             result.Warnings.Select(w => w.ToString()));
+    }
+
+    [Fact]
+    public void Validate_RedirectDirectResponseRewriteHeadersCors_AreSupportedSoNoWarning()
+    {
+        Assert.Empty(Warnings("""
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: reviews
+            spec:
+              hosts: [reviews]
+              http:
+              - match: [{uri: {prefix: /old}}]
+                redirect: {uri: /new, redirectCode: 302}
+              - match: [{uri: {exact: /health}}]
+                directResponse: {status: 200, body: {string: ok}}
+              - rewrite: {uri: /v2, authority: reviews.internal}
+                corsPolicy:
+                  allowOrigins: [{exact: "https://example.com"}]
+                  allowMethods: [GET]
+                headers:
+                  request: {set: {x-a: "1"}}
+                  response: {remove: [x-b]}
+                route:
+                - destination: {host: reviews}
+                  headers:
+                    request: {add: {x-c: "2"}}
+            """));
     }
 
     [Fact]

@@ -36,20 +36,11 @@ internal static class NotYetSupported
         {
             var route = spec.Http[i];
             var path = $"spec.http[{i}]";
-            Warn(r, route.Redirect, $"{path}.redirect");
-            Warn(r, route.DirectResponse, $"{path}.directResponse");
             Warn(r, route.Delegate, $"{path}.delegate");
-            Warn(r, route.Rewrite, $"{path}.rewrite");
             Warn(r, route.Mirror, $"{path}.mirror");
             Warn(r, route.Mirrors.Count > 0 ? route.Mirrors : null, $"{path}.mirrors");
-            Warn(r, route.CorsPolicy, $"{path}.corsPolicy");
-            Warn(r, route.Headers, $"{path}.headers");
             Warn(r, route.Fault?.Delay?.ExponentialDelay, $"{path}.fault.delay.exponentialDelay");
             Warn(r, route.Fault?.Abort?.Http2Error, $"{path}.fault.abort.http2Error");
-            for (var d = 0; d < route.Route.Count; d++)
-            {
-                Warn(r, route.Route[d].Headers, $"{path}.route[{d}].headers");
-            }
         }
 
         if (spec.Tcp.Count > 0)

@@ -62,8 +62,21 @@ public sealed record Route
     public string? Name { get; init; }
     /// <summary>Any one matching is enough; empty means match everything.</summary>
     public ImmutableArray<RouteMatch> Matches { get; init; } = [];
-    /// <summary>Weighted destinations; weights sum to 100 (or a single entry of any weight).</summary>
+    /// <summary>
+    /// Weighted destinations; weights sum to 100 (or a single entry of any weight). A route has exactly one action:
+    /// destinations, <see cref="Redirect"/> or <see cref="DirectResponse"/>.
+    /// </summary>
     public ImmutableArray<WeightedCluster> Destinations { get; init; } = [];
+    /// <summary>Answered by the caller's proxy with a redirect (VirtualService http[].redirect); null means none.</summary>
+    public RedirectAction? Redirect { get; init; }
+    /// <summary>Answered by the caller's proxy with a fixed response (http[].directResponse); null means none.</summary>
+    public DirectResponseAction? DirectResponse { get; init; }
+    /// <summary>Path/authority rewrite before forwarding (http[].rewrite); null means none.</summary>
+    public RewritePolicy? Rewrite { get; init; }
+    /// <summary>Header edits for every destination of the route (http[].headers); null means none.</summary>
+    public HeaderPolicy? Headers { get; init; }
+    /// <summary>CORS answered/decorated by the caller's proxy (http[].corsPolicy); null means none.</summary>
+    public CorsPolicy? Cors { get; init; }
     /// <summary>Whole-request timeout; null means none.</summary>
     public TimeSpan? Timeout { get; init; }
     public RetryPolicy? Retries { get; init; }
@@ -99,6 +112,8 @@ public sealed record WeightedCluster
 {
     public required string Cluster { get; init; }
     public int Weight { get; init; } = 100;
+    /// <summary>Header edits applied when this destination is picked (http[].route[].headers); null means none.</summary>
+    public HeaderPolicy? Headers { get; init; }
 }
 
 public sealed record RetryPolicy
@@ -106,6 +121,8 @@ public sealed record RetryPolicy
     public int Attempts { get; init; }
     public TimeSpan? PerTryTimeout { get; init; }
     public string? RetryOn { get; init; }
+    /// <summary>Statuses retried under "retriable-status-codes" (Istio moves numeric retryOn entries here).</summary>
+    public ImmutableArray<int> RetriableStatusCodes { get; init; } = [];
 }
 
 /// <summary>

@@ -27,10 +27,10 @@ internal static class RouteBuilder
         {
             var http = vs.Spec.Http[i];
             var name = http.Name ?? string.Create(CultureInfo.InvariantCulture, $"{ns}/{vs.Metadata.Name}[{i}]");
-            if (http.Route.Count == 0)
+            if (http.Route.Count == 0 && http.Redirect is null && http.DirectResponse is null)
             {
-                // Redirect, direct response and delegate have no place in the push contract yet.
-                notes.Add($"{ns}/{vs.Metadata.Name}: route {name} skipped: only 'route' destinations are supported");
+                // Delegate has no place in the push contract yet.
+                notes.Add($"{ns}/{vs.Metadata.Name}: route {name} skipped: only route, redirect and directResponse are supported");
                 continue;
             }
 
@@ -44,17 +44,31 @@ internal static class RouteBuilder
                 }
             }
 
-            routes.Add(new Route
+            var where = $"{ns}/{vs.Metadata.Name}: route {name}";
+            var common = new Route
             {
                 Name = name,
                 Matches = matches,
-                Destinations = Destinations(mesh, http.Route, ns, ctx.Port),
-                Timeout = http.Timeout,
-                Retries = http.Retries is { } r
-                    ? new RetryPolicy { Attempts = r.Attempts, PerTryTimeout = r.PerTryTimeout, RetryOn = r.RetryOn }
-                    : null,
-                Fault = FaultBuilder.Build(http.Fault, $"{ns}/{vs.Metadata.Name}: route {name}", notes),
-            });
+                Fault = FaultBuilder.Build(http.Fault, where, notes),
+                Cors = CorsBuilder.Build(http.CorsPolicy, where, notes),
+            };
+
+            // Validation allows one action per route; the proxy answers redirects and direct responses itself, so
+            // forwarding parts (timeout, retries, rewrite, headers) only go with destinations.
+            routes.Add(http.Redirect is not null || http.DirectResponse is not null
+                ? common with
+                {
+                    Redirect = RouteActionBuilder.Redirect(http.Redirect),
+                    DirectResponse = http.Redirect is null ? RouteActionBuilder.DirectResponse(http.DirectResponse) : null,
+                }
+                : common with
+                {
+                    Destinations = Destinations(mesh, http.Route, ns, ctx.Port),
+                    Timeout = http.Timeout,
+                    Retries = RetryBuilder.Build(http.Retries),
+                    Rewrite = RouteActionBuilder.Rewrite(http.Rewrite),
+                    Headers = HeaderPolicyBuilder.Build(http.Headers),
+                });
         }
 
         return routes.ToImmutable();
@@ -65,6 +79,8 @@ internal static class RouteBuilder
     {
         Name = "default",
         Destinations = [new WeightedCluster { Cluster = MeshModel.ClusterName(port, null, hostname), Weight = 100 }],
+        // Istio gives the default route its default retry policy too.
+        Retries = RetryBuilder.Default,
     };
 
     // Whether a match can apply to this proxy at this port: its gateways (if any), source labels, source namespace
@@ -121,6 +137,7 @@ internal static class RouteBuilder
             {
                 Cluster = MeshModel.ClusterName(port, string.IsNullOrEmpty(d.Destination.Subset) ? null : d.Destination.Subset, host),
                 Weight = weight,
+                Headers = HeaderPolicyBuilder.Build(d.Headers),
             });
         }
 
