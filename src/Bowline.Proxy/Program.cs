@@ -31,7 +31,7 @@ builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>(), SharedRandomSource.Instance));
 builder.Services.AddSingleton(sp => new ListenerManager(
     sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, observer: null, sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>()));

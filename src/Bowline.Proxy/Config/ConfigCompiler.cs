@@ -10,7 +10,8 @@ namespace Bowline.Proxy.Config;
 internal static class ConfigCompiler
 {
     /// <exception cref="ConfigException">The config is inconsistent; the message says where.</exception>
-    public static CompiledConfig Compile(ProxyConfig config)
+    /// <param name="stats">Per-cluster counters kept across configs; fresh ones when null.</param>
+    public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null)
     {
         var clusters = new Dictionary<string, CompiledCluster>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
@@ -23,7 +24,7 @@ internal static class ConfigCompiler
                 }
             }
 
-            if (!clusters.TryAdd(cluster.Name, new CompiledCluster(cluster)))
+            if (!clusters.TryAdd(cluster.Name, new CompiledCluster(cluster, stats?.For(cluster.Name))))
             {
                 throw new ConfigException($"duplicate cluster {cluster.Name}");
             }
@@ -102,32 +103,10 @@ internal static class ConfigCompiler
 
     private static CompiledRoute CompileRoute(Route route, string where, Dictionary<string, CompiledCluster> clusters)
     {
-        if (route.Destinations.IsDefaultOrEmpty)
+        var actions = (route.Destinations.IsDefaultOrEmpty ? 0 : 1) + (route.Redirect is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1);
+        if (actions != 1)
         {
-            throw new ConfigException($"{where}: no destinations");
-        }
-
-        var destinations = new List<(CompiledCluster, int)>(route.Destinations.Length);
-        var total = 0;
-        foreach (var destination in route.Destinations)
-        {
-            if (!clusters.TryGetValue(destination.Cluster, out var cluster))
-            {
-                throw new ConfigException($"{where}: unknown cluster '{destination.Cluster}'");
-            }
-
-            if (destination.Weight < 0)
-            {
-                throw new ConfigException($"{where}: negative weight for cluster '{destination.Cluster}'");
-            }
-
-            total += destination.Weight;
-            destinations.Add((cluster, destination.Weight));
-        }
-
-        if (total <= 0 && destinations.Count > 1)
-        {
-            throw new ConfigException($"{where}: weights sum to 0");
+            throw new ConfigException($"{where}: a route needs exactly one of destinations, redirect, directResponse");
         }
 
         if (route.Timeout is { } timeout && timeout < TimeSpan.Zero)
@@ -141,9 +120,50 @@ internal static class ConfigCompiler
             matches[i] = new CompiledRouteMatch(route.Matches[i], $"{where} match {i}");
         }
 
+        var (picker, destinationHeaders) = route.Destinations.IsDefaultOrEmpty ? (null, []) : CompileDestinations(route, where, clusters);
+
         // A zero timeout means "none", as in Envoy.
         var effectiveTimeout = route.Timeout is { } t && t > TimeSpan.Zero ? t : (TimeSpan?)null;
-        return new CompiledRoute(route.Name, matches, new WeightedClusterPicker(destinations), effectiveTimeout,
-            CompiledRetryPolicy.Compile(route.Retries, where), CompiledFault.Compile(route.Fault, where));
+        return new CompiledRoute(route.Name, matches, picker, effectiveTimeout,
+            CompiledRetryPolicy.Compile(route.Retries, where), CompiledFault.Compile(route.Fault, where))
+        {
+            DestinationHeaders = destinationHeaders,
+            Redirect = CompiledRedirect.Compile(route.Redirect, where),
+            DirectResponse = CompiledDirectResponse.Compile(route.DirectResponse, where),
+            Rewrite = CompiledRewrite.Compile(route.Rewrite, route.Matches, where),
+            Headers = CompiledHeaderPolicy.Compile(route.Headers, where),
+            Cors = CompiledCors.Compile(route.Cors, where),
+        };
+    }
+
+    private static (WeightedClusterPicker, CompiledHeaderPolicy?[]) CompileDestinations(Route route, string where, Dictionary<string, CompiledCluster> clusters)
+    {
+        var destinations = new List<(CompiledCluster, int)>(route.Destinations.Length);
+        var headers = new CompiledHeaderPolicy?[route.Destinations.Length];
+        var total = 0;
+        foreach (var destination in route.Destinations)
+        {
+            if (!clusters.TryGetValue(destination.Cluster, out var cluster))
+            {
+                throw new ConfigException($"{where}: unknown cluster '{destination.Cluster}'");
+            }
+
+            if (destination.Weight < 0)
+            {
+                throw new ConfigException($"{where}: negative weight for cluster '{destination.Cluster}'");
+            }
+
+            headers[destinations.Count] = CompiledHeaderPolicy.Compile(destination.Headers, $"{where} destination {destination.Cluster}");
+            total += destination.Weight;
+            destinations.Add((cluster, destination.Weight));
+        }
+
+        if (total <= 0 && destinations.Count > 1)
+        {
+            throw new ConfigException($"{where}: weights sum to 0");
+        }
+
+        // No destination with header edits (the common case): an empty array, so the request path skips the lookup.
+        return (new WeightedClusterPicker(destinations), headers.Any(h => h is not null) ? headers : []);
     }
 }

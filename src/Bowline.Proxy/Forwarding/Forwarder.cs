@@ -12,16 +12,26 @@ namespace Bowline.Proxy.Forwarding;
 /// Sends one downstream request to a cluster and streams the answer back: endpoint choice per try, retries,
 /// the route timeout, and the Envoy-style local replies when there is no upstream answer.
 /// </summary>
-internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
+/// <param name="random">Draws the retry back-off jitter; the shared random unless a test fixes it.</param>
+internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IRandomSource? random = null)
 {
-    // Envoy's default retry back-off base interval.
-    private static readonly TimeSpan RetryBackoffBase = TimeSpan.FromMilliseconds(25);
+    // Envoy's default retry back-off: 25 ms base interval, capped at 10 times that.
+    private const int RetryBackoffBaseMs = 25;
+    private const int RetryBackoffMaxMs = 250;
 
-    public async Task ForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route, string target)
+    /// <summary>Request header that tightens the route timeout for one request (Envoy's; consumed, not forwarded).</summary>
+    public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
+
+    private readonly IRandomSource _random = random ?? SharedRandomSource.Instance;
+
+    /// <param name="destinationHeaders">Header edits of the picked destination, applied before the route's.</param>
+    /// <param name="corsOrigin">The request's Origin when the route's CORS policy allows it: the response gets CORS headers.</param>
+    public async Task ForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route, string target,
+        CompiledHeaderPolicy? destinationHeaders = null, string? corsOrigin = null)
     {
         feature.ClusterName = cluster.Name;
         var aborted = context.RequestAborted;
-        using var timeout = route?.Timeout is { } t ? new CancellationTokenSource(t, time) : null;
+        using var timeout = EffectiveTimeout(route, context.Request) is { } t ? new CancellationTokenSource(t, time) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
         var token = linked?.Token ?? aborted;
 
@@ -39,7 +49,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
 
             feature.UpstreamEndpoint = endpoint.UriPrefix;
             var body = hasBody ? new RequestBodyContent(context.Request) : null;
-            using var request = CreateRequest(context, method, cluster, endpoint, target, body);
+            using var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
             using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
             using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
 
@@ -63,9 +73,15 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             catch (OperationCanceledException) when (perTry?.IsCancellationRequested == true)
             {
                 // A per-try timeout counts as a gateway error for retries, as in Envoy.
-                if (MayRetry() && retries!.ShouldRetry(StatusCodes.Status504GatewayTimeout) && await BackoffAsync(attempt, token))
+                if (MayRetry() && retries!.RetriesPerTryTimeout)
                 {
-                    continue;
+                    if (await RetryAsync(cluster, attempt, token))
+                    {
+                        continue;
+                    }
+
+                    await BackoffInterruptedAsync(context, feature, timeout);
+                    return;
                 }
 
                 MarkRetriesExhausted(feature, retries, attempt);
@@ -85,9 +101,15 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             catch (HttpRequestException e)
             {
                 var connectFailure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
-                if (MayRetry() && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset) && await BackoffAsync(attempt, token))
+                if (MayRetry() && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset(IsRefusedStream(e))))
                 {
-                    continue;
+                    if (await RetryAsync(cluster, attempt, token))
+                    {
+                        continue;
+                    }
+
+                    await BackoffInterruptedAsync(context, feature, timeout);
+                    return;
                 }
 
                 MarkRetriesExhausted(feature, retries, attempt);
@@ -97,17 +119,25 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
 
             using (response)
             {
-                if (MayRetry() && retries!.ShouldRetry((int)response.StatusCode) && await BackoffAsync(attempt, token))
+                var retriable = retries is not null && retries.ShouldRetry(response, context.Request);
+                if (retriable && MayRetry())
                 {
-                    continue;
+                    if (await RetryAsync(cluster, attempt, token))
+                    {
+                        continue;
+                    }
+
+                    await BackoffInterruptedAsync(context, feature, timeout);
+                    return;
                 }
 
-                if (retries is not null && retries.ShouldRetry((int)response.StatusCode))
+                if (retriable)
                 {
                     MarkRetriesExhausted(feature, retries, attempt);
                 }
 
-                await CopyResponseAsync(context, feature, response, timeout, token);
+                var edits = new ResponseEdits(destinationHeaders?.Response, route?.Headers?.Response, route?.Cors, corsOrigin);
+                await CopyResponseAsync(context, feature, response, edits, timeout, token);
                 return;
             }
         }
@@ -135,14 +165,16 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
         }
     }
 
-    /// <summary>Waits before a retry; false when the request was cancelled meanwhile (the caller then reports the failure).</summary>
-    private async Task<bool> BackoffAsync(int attempt, CancellationToken token)
+    /// <summary>
+    /// Counts the retry and waits before it; false when the request was cancelled meanwhile (route timeout or client
+    /// gone — <see cref="BackoffInterruptedAsync"/> answers then).
+    /// </summary>
+    private async Task<bool> RetryAsync(CompiledCluster cluster, int attempt, CancellationToken token)
     {
-        // Full jitter over an exponentially growing window, as Envoy does.
-        var window = RetryBackoffBase.TotalMilliseconds * (1 << Math.Min(attempt, 4));
+        cluster.Stats.RecordRetry();
         try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * window), time, token);
+            await Task.Delay(BackoffDelay(attempt, _random), time, token);
             return true;
         }
         catch (OperationCanceledException)
@@ -151,7 +183,55 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
         }
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target, RequestBodyContent? body)
+    /// <summary>Envoy's jittered exponential back-off: uniform in [0, min(25 ms × 2^attempt, 250 ms)).</summary>
+    internal static TimeSpan BackoffDelay(int attempt, IRandomSource random)
+    {
+        var window = Math.Min(RetryBackoffBaseMs << Math.Min(attempt, 4), RetryBackoffMaxMs);
+        return TimeSpan.FromMilliseconds(random.Next(window));
+    }
+
+    private static Task BackoffInterruptedAsync(HttpContext context, ProxyRequestFeature feature, CancellationTokenSource? timeout)
+    {
+        if (timeout?.IsCancellationRequested == true)
+        {
+            // The route timeout covers every attempt and the waits between them.
+            return LocalReplies.TimeoutAsync(context, feature);
+        }
+
+        feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The route timeout, or the request's x-envoy-upstream-rq-timeout-ms when that is stricter.</summary>
+    private static TimeSpan? EffectiveTimeout(CompiledRoute? route, HttpRequest request)
+    {
+        var routeTimeout = route?.Timeout;
+        if (route is null || !request.Headers.TryGetValue(TimeoutHeader, out var header) || header.Count != 1
+            || !long.TryParse(header[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) || ms <= 0)
+        {
+            return routeTimeout;
+        }
+
+        var requested = TimeSpan.FromMilliseconds(ms);
+        return routeTimeout is { } r && r < requested ? r : requested;
+    }
+
+    private static bool IsRefusedStream(HttpRequestException e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is HttpProtocolException { ErrorCode: 0x7 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+
+    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target,
+        RequestBodyContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders)
     {
         var request = new HttpRequestMessage(method, new Uri(endpoint.UriPrefix + target, UriKind.Absolute))
         {
@@ -164,7 +244,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
         var connectionTokens = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (name.StartsWith(':') || HopByHopHeaders.Contains(name) || IsListed(connectionTokens, name))
+            if (name.StartsWith(':') || HopByHopHeaders.Contains(name) || IsListed(connectionTokens, name) || IsConsumed(name))
             {
                 continue;
             }
@@ -179,8 +259,9 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             }
         }
 
-        // The app sees the authority its client used (e.g. "reviews:9080"), not the endpoint address.
-        request.Headers.Host = context.Request.Host.Value;
+        // The app sees the authority its client used (e.g. "reviews:9080"), not the endpoint address — unless the route
+        // rewrites it.
+        request.Headers.Host = route?.Rewrite?.Authority ?? context.Request.Host.Value;
         if (headers.TE.ToString().Contains("trailers", StringComparison.OrdinalIgnoreCase))
         {
             request.Headers.TryAddWithoutValidation("TE", "trailers");
@@ -197,8 +278,16 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
             request.Headers.TryAddWithoutValidation("x-request-id", Guid.NewGuid().ToString());
         }
 
+        // Envoy's default order: the destination's edits first, then the route's (so the route's set wins).
+        destinationHeaders?.Request?.Apply(request);
+        route?.Headers?.Request?.Apply(request);
         return request;
     }
+
+    /// <summary>Envoy's request headers that steer the proxy itself: read here, never forwarded.</summary>
+    private static bool IsConsumed(string name) =>
+        name.Length > 8 && (name[0] == 'x' || name[0] == 'X')
+        && (name.Equals(TimeoutHeader, StringComparison.OrdinalIgnoreCase) || name.Equals(CompiledRetryPolicy.RetriableStatusCodesHeader, StringComparison.OrdinalIgnoreCase));
 
     private static bool IsListed(StringValues connectionTokens, string name)
     {
@@ -221,12 +310,13 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time)
         return false;
     }
 
-    private static async Task CopyResponseAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, CancellationTokenSource? timeout, CancellationToken token)
+    private static async Task CopyResponseAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, ResponseEdits edits, CancellationTokenSource? timeout, CancellationToken token)
     {
         var downstream = context.Response;
         downstream.StatusCode = (int)response.StatusCode;
         CopyHeaders(response.Headers, downstream.Headers);
         CopyHeaders(response.Content.Headers, downstream.Headers);
+        edits.Apply(downstream.Headers);
 
         // Stream as it arrives: server-sent events and long downloads must not wait on a buffer.
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();

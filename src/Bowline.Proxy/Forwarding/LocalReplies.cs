@@ -1,5 +1,6 @@
 using System.Text;
 using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
 
 namespace Bowline.Proxy.Forwarding;
@@ -51,6 +52,24 @@ internal static class LocalReplies
         response.Headers["grpc-status"] = grpcStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = FaultAbortText;
         return Task.CompletedTask;
+    }
+
+    /// <summary>The route's redirect (Envoy answers it without a body).</summary>
+    public static Task RedirectAsync(HttpContext context, ProxyRequestFeature feature, int code, string location)
+    {
+        context.Response.Headers.Location = location;
+        return WriteAsync(context, feature, ResponseFlags.None, code, []);
+    }
+
+    /// <summary>The route's direct response; a body goes out as text/plain, as Envoy's local replies do.</summary>
+    public static Task DirectResponseAsync(HttpContext context, ProxyRequestFeature feature, int status, byte[] body) =>
+        WriteAsync(context, feature, ResponseFlags.None, status, body);
+
+    /// <summary>An allowed CORS preflight, answered by the proxy (Envoy's CORS filter).</summary>
+    public static Task CorsPreflightAsync(HttpContext context, ProxyRequestFeature feature, CompiledCors cors, string origin)
+    {
+        cors.WritePreflight(context.Response, origin);
+        return WriteAsync(context, feature, ResponseFlags.None, StatusCodes.Status200OK, []);
     }
 
     /// <summary>A request on a keep-alive connection of a listener the current config no longer has.</summary>

@@ -38,6 +38,9 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
     public ProxySnapshot? Current => Volatile.Read(ref _current);
 
+    /// <summary>Per-cluster counters (retries), kept across configs.</summary>
+    public ClusterStatsRegistry Stats { get; } = new();
+
     public string? CurrentVersion => Current?.Version;
 
     public async Task<string?> ApplyAsync(string version, ProxyConfig config, CancellationToken cancellationToken)
@@ -45,7 +48,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         CompiledConfig compiled;
         try
         {
-            compiled = ConfigCompiler.Compile(config);
+            compiled = ConfigCompiler.Compile(config, Stats);
         }
         catch (ConfigException e)
         {

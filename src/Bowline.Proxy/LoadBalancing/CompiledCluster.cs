@@ -8,9 +8,11 @@ internal sealed class CompiledCluster
     private readonly UpstreamEndpoint[] _endpoints;
     private int _cursor = -1;
 
-    public CompiledCluster(Cluster cluster)
+    /// <param name="stats">The cluster's counters, kept across configs; fresh ones when null.</param>
+    public CompiledCluster(Cluster cluster, ClusterStats? stats = null)
     {
         Name = cluster.Name;
+        Stats = stats ?? new ClusterStats();
         HttpVersion = cluster.Protocol == UpstreamProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
         _endpoints = new UpstreamEndpoint[cluster.Endpoints.Length];
         for (var i = 0; i < _endpoints.Length; i++)
@@ -21,6 +23,8 @@ internal sealed class CompiledCluster
     }
 
     public string Name { get; }
+
+    public ClusterStats Stats { get; }
 
     /// <summary>The HTTP version spoken to every endpoint (HTTP/2 is prior-knowledge h2c).</summary>
     public Version HttpVersion { get; }

@@ -19,12 +19,17 @@ internal sealed class WeightedClusterPicker
         }
     }
 
-    public CompiledCluster Pick(IRandomSource random)
+    public CompiledCluster Pick(IRandomSource random) => _clusters[PickIndex(random)];
+
+    public CompiledCluster this[int index] => _clusters[index];
+
+    /// <summary>The drawn destination's index (in the route's destination order).</summary>
+    public int PickIndex(IRandomSource random)
     {
         // A single destination (the common case) takes no draw, whatever its weight.
         if (_clusters.Length == 1 || _total <= 0)
         {
-            return _clusters[0];
+            return 0;
         }
 
         var draw = random.Next(_total);
@@ -32,10 +37,10 @@ internal sealed class WeightedClusterPicker
         {
             if (draw < _cumulative[i])
             {
-                return _clusters[i];
+                return i;
             }
         }
 
-        return _clusters[^1];
+        return _clusters.Length - 1;
     }
 }

@@ -9,8 +9,9 @@ namespace Bowline.Proxy.Pipeline;
 
 /// <summary>
 /// The request path, in one place: find the listener in the current snapshot → (Outbound/Gateway) virtual host by
-/// authority → first matching route → its faults (<see cref="FaultFilter"/>) → weighted cluster → (in
-/// <see cref="Forwarder"/>) round-robin endpoint → forward.
+/// authority → first matching route → CORS preflight → its faults (<see cref="FaultFilter"/>) → redirect or direct
+/// response, else weighted cluster → path rewrite → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
+/// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
 internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time)
@@ -32,6 +33,8 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         var target = OriginForm.Get(context);
         CompiledCluster cluster;
         CompiledRoute? route = null;
+        CompiledHeaderPolicy? destinationHeaders = null;
+        string? corsOrigin = null;
         if (listener.Kind == ListenerKind.Inbound)
         {
             cluster = listener.Cluster!;
@@ -44,7 +47,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         }
         else
         {
-            route = FindRoute(listener.RouteTable!, context, target);
+            route = FindRoute(listener.RouteTable!, context, target, out var matchIndex);
             if (route is null)
             {
                 await LocalReplies.NoRouteAsync(context, feature);
@@ -52,19 +55,52 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             }
 
             feature.RouteName = route.Name;
+
+            // Istio's filter order: CORS, then faults, then the router (redirect, direct response or forward).
+            if (route.Cors is { } cors && (corsOrigin = cors.AllowedOrigin(context.Request)) is not null && CompiledCors.IsPreflight(context.Request))
+            {
+                await LocalReplies.CorsPreflightAsync(context, feature, cors, corsOrigin);
+                return;
+            }
+
             if (route.Fault is { } fault && await _faults.ApplyAsync(context, feature, fault))
             {
                 return;
             }
 
-            cluster = route.Destinations.Pick(random);
+            if (route.Redirect is { } redirect)
+            {
+                var location = redirect.Location(target, context.Request.Host.Value ?? "", context.Connection.LocalPort);
+                await LocalReplies.RedirectAsync(context, feature, redirect.Code, location);
+                return;
+            }
+
+            if (route.DirectResponse is { } direct)
+            {
+                await LocalReplies.DirectResponseAsync(context, feature, direct.Status, direct.Body);
+                return;
+            }
+
+            var destinations = route.Destinations!;
+            var picked = destinations.PickIndex(random);
+            cluster = destinations[picked];
+            if (route.DestinationHeaders.Length > 0)
+            {
+                destinationHeaders = route.DestinationHeaders[picked];
+            }
+
+            if (route.Rewrite is { RewritesPath: true } rewrite)
+            {
+                target = rewrite.RewriteTarget(target, matchIndex);
+            }
         }
 
-        await forwarder.ForwardAsync(context, feature, cluster, route, target);
+        await forwarder.ForwardAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
     }
 
-    private static CompiledRoute? FindRoute(CompiledRouteTable table, HttpContext context, string target)
+    private static CompiledRoute? FindRoute(CompiledRouteTable table, HttpContext context, string target, out int matchIndex)
     {
+        matchIndex = -1;
         var authority = context.Request.Host.Value ?? "";
         var host = table.FindVirtualHost(authority);
         if (host is null)
@@ -73,6 +109,6 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         }
 
         var facts = new RequestFacts(context.Request, OriginForm.PathOf(target), authority, context.Connection.LocalPort);
-        return host.FindRoute(facts);
+        return host.FindRoute(facts, out matchIndex);
     }
 }

@@ -18,7 +18,8 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
     public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        Manager = new ListenerManager(new Forwarder(_upstream, time), random ?? SharedRandomSource.Instance, this, NullLoggerFactory.Instance, time);
+        random ??= SharedRandomSource.Instance;
+        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random, this, NullLoggerFactory.Instance, time);
     }
 
     public ListenerManager Manager { get; }
