@@ -253,5 +253,4 @@ public sealed class RetryTimeoutTests
     [Fact]
     public void BackoffDelay_SmallestDraw_NoWait() =>
         Assert.Equal(TimeSpan.Zero, Forwarder.BackoffDelay(3, new FixedRandomSource(0)));
-
 }
