@@ -61,22 +61,43 @@ internal static class NotYetSupported
             return;
         }
 
-        if (policy.LoadBalancer is { } lb && (lb.ConsistentHash is not null || lb.LocalityLbSetting is not null
-            || lb.Simple is not (null or SimpleLB.Unspecified or SimpleLB.RoundRobin)))
+        Settings(policy.LoadBalancer, policy.ConnectionPool, policy.OutlierDetection, policy.Tls, path, r);
+        for (var i = 0; i < policy.PortLevelSettings.Count; i++)
         {
-            r.Report($"{path}.loadBalancer", $"only ROUND_ROBIN is supported yet; this load balancer setting is ignored");
+            var port = policy.PortLevelSettings[i];
+            Settings(port.LoadBalancer, port.ConnectionPool, port.OutlierDetection, port.Tls, $"{path}.portLevelSettings[{i}]", r);
         }
 
-        Warn(r, policy.ConnectionPool, $"{path}.connectionPool");
-        Warn(r, policy.OutlierDetection, $"{path}.outlierDetection");
-        if (policy.Tls is { Mode: not (null or ClientTlsMode.Disable) })
+        Warn(r, policy.Tunnel, $"{path}.tunnel");
+        Warn(r, policy.ProxyProtocol, $"{path}.proxyProtocol");
+    }
+
+    private static void Settings(LoadBalancerSettings? lb, ConnectionPoolSettings? pool, OutlierDetection? outlier, ClientTLSSettings? tls, string path, Reporter r)
+    {
+        Warn(r, lb?.LocalityLbSetting, $"{path}.loadBalancer.localityLbSetting");
+        Warn(r, lb?.WarmupDurationSecs, $"{path}.loadBalancer.warmupDurationSecs");
+        if (lb?.Simple is SimpleLB.Passthrough)
+        {
+            r.Report($"{path}.loadBalancer.simple", "PASSTHROUGH has no original destination to pass to locally; Bowline balances round robin");
+        }
+
+        Warn(r, pool?.Tcp?.TcpKeepalive, $"{path}.connectionPool.tcp.tcpKeepalive");
+        Warn(r, pool?.Tcp?.IdleTimeout, $"{path}.connectionPool.tcp.idleTimeout");
+        Warn(r, pool?.Http?.H2UpgradePolicy is null or H2UpgradePolicy.Default ? null : pool.Http.H2UpgradePolicy, $"{path}.connectionPool.http.h2UpgradePolicy");
+        Warn(r, pool?.Http?.UseClientProtocol, $"{path}.connectionPool.http.useClientProtocol");
+        Warn(r, pool?.Http?.MaxConcurrentStreams, $"{path}.connectionPool.http.maxConcurrentStreams");
+        if (pool?.Http?.MaxRequestsPerConnection is > 1)
+        {
+            r.Report($"{path}.connectionPool.http.maxRequestsPerConnection",
+                "only 1 (a connection per request) is enforced by Bowline yet; larger values are ignored");
+        }
+
+        Warn(r, outlier?.SplitExternalLocalOriginErrors, $"{path}.outlierDetection.splitExternalLocalOriginErrors");
+        Warn(r, outlier?.ConsecutiveLocalOriginFailures, $"{path}.outlierDetection.consecutiveLocalOriginFailures");
+        if (tls is { Mode: not (null or ClientTlsMode.Disable) })
         {
             r.Report($"{path}.tls", "TLS origination (including ISTIO_MUTUAL) is not supported by Bowline yet; traffic stays plaintext");
         }
-
-        Warn(r, policy.PortLevelSettings.Count > 0 ? policy.PortLevelSettings : null, $"{path}.portLevelSettings");
-        Warn(r, policy.Tunnel, $"{path}.tunnel");
-        Warn(r, policy.ProxyProtocol, $"{path}.proxyProtocol");
     }
 
     private static void Gateway(GatewaySpec spec, Reporter r)

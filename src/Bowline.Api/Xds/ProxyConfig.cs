@@ -167,6 +167,12 @@ public sealed record Cluster
     /// <summary>Istio service FQDN this cluster belongs to, when it has one (for metrics and logs).</summary>
     public string? Service { get; init; }
     public string? Subset { get; init; }
+    /// <summary>DestinationRule loadBalancer; null means round robin.</summary>
+    public LoadBalancer? LoadBalancer { get; init; }
+    /// <summary>DestinationRule connectionPool; null means no limits and the proxy's connection defaults.</summary>
+    public ConnectionPool? ConnectionPool { get; init; }
+    /// <summary>DestinationRule outlierDetection; null means none.</summary>
+    public OutlierDetection? OutlierDetection { get; init; }
 }
 
 public sealed record Endpoint

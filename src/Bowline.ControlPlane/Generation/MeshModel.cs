@@ -156,13 +156,14 @@ internal sealed class MeshModel
         }
 
         IEnumerable<MeshEndpoint> endpoints = servicePort.Endpoints;
+        var rule = RuleFor(hostname);
         if (subset is not null)
         {
-            var labels = RuleFor(hostname)?.Spec.Subsets.FirstOrDefault(s => s.Name == subset)?.Labels;
+            var labels = rule?.Spec.Subsets.FirstOrDefault(s => s.Name == subset)?.Labels;
             endpoints = labels is null ? [] : endpoints.Where(e => Generation.Labels.Contains(e.Labels, labels));
         }
 
-        return new Cluster
+        var cluster = new Cluster
         {
             Name = name,
             Protocol = servicePort.Protocol,
@@ -172,6 +173,7 @@ internal sealed class MeshModel
                 .Select(e => new Endpoint { Address = e.Address, Port = e.Port, Pod = e.Pod })
                 .OrderBy(e => e.Address, StringComparer.Ordinal).ThenBy(e => e.Port).ThenBy(e => e.Pod, StringComparer.Ordinal)],
         };
+        return TrafficPolicyBuilder.Apply(cluster, TrafficPolicyMerge.For(rule, subset, port));
     }
 
     private static MeshService FromKube(KubeService svc, ImmutableArray<LocalPod> pods)

@@ -1,6 +1,8 @@
 using Bowline.Api.Xds;
+using Bowline.Proxy.LoadBalancing;
 
 namespace Bowline.Proxy.Config;
 
 /// <summary>A validated <see cref="ProxyConfig"/> with everything the request path needs precomputed.</summary>
-internal sealed record CompiledConfig(ProxyConfig Source, IReadOnlyList<CompiledListener> Listeners);
+/// <param name="Clusters">Every cluster, so applying the config can start (and later stop) their outlier detectors.</param>
+internal sealed record CompiledConfig(ProxyConfig Source, IReadOnlyList<CompiledListener> Listeners, IReadOnlyList<CompiledCluster> Clusters);

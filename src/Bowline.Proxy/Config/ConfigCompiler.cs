@@ -1,5 +1,6 @@
 using System.Net;
 using Bowline.Api.Xds;
+using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
 using Route = Bowline.Api.Xds.Route;
@@ -10,8 +11,9 @@ namespace Bowline.Proxy.Config;
 internal static class ConfigCompiler
 {
     /// <exception cref="ConfigException">The config is inconsistent; the message says where.</exception>
-    /// <param name="stats">Per-cluster counters kept across configs; fresh ones when null.</param>
-    public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null)
+    /// <param name="stats">Per-cluster state (counters, endpoints, connection pools) kept across configs; fresh when null.</param>
+    /// <param name="time">Clock of the outlier detectors' sweeps (the system clock unless a test fakes it).</param>
+    public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null, TimeProvider? time = null)
     {
         var clusters = new Dictionary<string, CompiledCluster>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
@@ -24,7 +26,15 @@ internal static class ConfigCompiler
                 }
             }
 
-            if (!clusters.TryAdd(cluster.Name, new CompiledCluster(cluster, stats?.For(cluster.Name))))
+            if (clusters.ContainsKey(cluster.Name))
+            {
+                throw new ConfigException($"duplicate cluster {cluster.Name}");
+            }
+
+            ClusterPolicyRules.Check(cluster);
+            var state = stats?.State(cluster.Name) ?? new ClusterState();
+            var client = cluster.ConnectionPool is { } pool ? state.Client(pool, UpstreamClient.Create) : null;
+            if (!clusters.TryAdd(cluster.Name, new CompiledCluster(cluster, state, time, client)))
             {
                 throw new ConfigException($"duplicate cluster {cluster.Name}");
             }
@@ -78,7 +88,7 @@ internal static class ConfigCompiler
             listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster));
         }
 
-        return new CompiledConfig(config, listeners);
+        return new CompiledConfig(config, listeners, [.. clusters.Values]);
     }
 
     private static CompiledRouteTable CompileTable(RouteTable table, Dictionary<string, CompiledCluster> clusters)

@@ -30,6 +30,36 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         CompiledHeaderPolicy? destinationHeaders = null, string? corsOrigin = null)
     {
         feature.ClusterName = cluster.Name;
+        if (cluster.CircuitBreaker is not { } breaker)
+        {
+            await ForwardAdmittedAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
+            return;
+        }
+
+        if (!breaker.TryEnter())
+        {
+            cluster.Stats.RecordOverflow();
+            await LocalReplies.OverflowAsync(context, feature);
+            return;
+        }
+
+        try
+        {
+            await ForwardAdmittedAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
+        }
+        finally
+        {
+            breaker.Exit();
+            if (feature.HoldsRetrySlot)
+            {
+                breaker.ExitRetry();
+            }
+        }
+    }
+
+    private async Task ForwardAdmittedAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route, string target,
+        CompiledHeaderPolicy? destinationHeaders, string? corsOrigin)
+    {
         var aborted = context.RequestAborted;
         using var timeout = EffectiveTimeout(route, context.Request) is { } t ? new CancellationTokenSource(t, time) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
@@ -38,107 +68,139 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         var retries = route?.Retries;
         var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? context.Request.ContentLength > 0;
         var method = HttpMethod.Parse(context.Request.Method);
+        ulong? hash = null;
+        if (cluster.Hash is { } hashPolicy)
+        {
+            hash = hashPolicy.Compute(context, out var setCookie);
+            feature.SetCookie = setCookie;
+        }
+
+        var outlier = cluster.Outlier;
+        var invoker = cluster.Client ?? client;
         for (var attempt = 0; ; attempt++)
         {
-            var endpoint = cluster.PickEndpoint();
+            var endpoint = cluster.PickEndpoint(hash, _random);
             if (endpoint is null)
             {
                 await LocalReplies.NoHealthyUpstreamAsync(context, feature);
                 return;
             }
 
-            feature.UpstreamEndpoint = endpoint.UriPrefix;
-            var body = hasBody ? new RequestBodyContent(context.Request) : null;
-            using var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
-            using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
-            using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
+            if (cluster.TracksActiveRequests)
+            {
+                endpoint.BeginRequest();
+            }
 
-            // Asked after the try: a body HttpClient began sending is gone, so that request cannot be replayed.
-            bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
-            HttpResponseMessage response;
             try
             {
-                response = await client.SendAsync(request, perTryLinked?.Token ?? token);
-            }
-            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-            {
-                feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
-                return;
-            }
-            catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
-            {
-                await LocalReplies.TimeoutAsync(context, feature);
-                return;
-            }
-            catch (OperationCanceledException) when (perTry?.IsCancellationRequested == true)
-            {
-                // A per-try timeout counts as a gateway error for retries, as in Envoy.
-                if (MayRetry() && retries!.RetriesPerTryTimeout)
-                {
-                    if (await RetryAsync(cluster, attempt, token))
-                    {
-                        continue;
-                    }
+                feature.UpstreamEndpoint = endpoint.UriPrefix;
+                var body = hasBody ? new RequestBodyContent(context.Request) : null;
+                using var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
+                using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
+                using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
 
-                    await BackoffInterruptedAsync(context, feature, timeout);
+                // Asked after the try: a body HttpClient began sending is gone, so that request cannot be replayed.
+                bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
+
+                // Asked last, once a retry is otherwise decided: the cluster's maxRetries in flight (Envoy's retry budget).
+                bool RetrySlot() => TryTakeRetrySlot(cluster, feature);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await invoker.SendAsync(request, perTryLinked?.Token ?? token);
+                }
+                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                {
+                    feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
                     return;
                 }
-
-                MarkRetriesExhausted(feature, retries, attempt);
-                await LocalReplies.TimeoutAsync(context, feature);
-                return;
-            }
-            catch (HttpRequestException) when (aborted.IsCancellationRequested)
-            {
-                feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
-                return;
-            }
-            catch (HttpRequestException e) when (FindBadRequest(e) is { } badRequest)
-            {
-                await LocalReplies.BadRequestAsync(context, feature, badRequest.StatusCode);
-                return;
-            }
-            catch (HttpRequestException e)
-            {
-                var connectFailure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
-                if (MayRetry() && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset(IsRefusedStream(e))))
+                catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
                 {
-                    if (await RetryAsync(cluster, attempt, token))
-                    {
-                        continue;
-                    }
-
-                    await BackoffInterruptedAsync(context, feature, timeout);
+                    outlier?.Record(endpoint, StatusCodes.Status504GatewayTimeout);
+                    await LocalReplies.TimeoutAsync(context, feature);
                     return;
                 }
-
-                MarkRetriesExhausted(feature, retries, attempt);
-                await (connectFailure ? LocalReplies.ConnectFailureAsync(context, feature) : LocalReplies.ConnectionTerminationAsync(context, feature));
-                return;
-            }
-
-            using (response)
-            {
-                var retriable = retries is not null && retries.ShouldRetry(response, context.Request);
-                if (retriable && MayRetry())
+                catch (OperationCanceledException) when (perTry?.IsCancellationRequested == true)
                 {
-                    if (await RetryAsync(cluster, attempt, token))
+                    // A per-try timeout counts as a gateway error for retries, as in Envoy.
+                    outlier?.Record(endpoint, StatusCodes.Status504GatewayTimeout);
+                    if (MayRetry() && retries!.RetriesPerTryTimeout && RetrySlot())
                     {
-                        continue;
+                        if (await RetryAsync(cluster, attempt, token))
+                        {
+                            continue;
+                        }
+
+                        await BackoffInterruptedAsync(context, feature, timeout);
+                        return;
                     }
 
-                    await BackoffInterruptedAsync(context, feature, timeout);
-                    return;
-                }
-
-                if (retriable)
-                {
                     MarkRetriesExhausted(feature, retries, attempt);
+                    await LocalReplies.TimeoutAsync(context, feature);
+                    return;
+                }
+                catch (HttpRequestException) when (aborted.IsCancellationRequested)
+                {
+                    feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
+                    return;
+                }
+                catch (HttpRequestException e) when (FindBadRequest(e) is { } badRequest)
+                {
+                    await LocalReplies.BadRequestAsync(context, feature, badRequest.StatusCode);
+                    return;
+                }
+                catch (HttpRequestException e)
+                {
+                    var connectFailure = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
+                    // Envoy counts connect failures and resets as 503s (local-origin errors not split out).
+                    outlier?.Record(endpoint, StatusCodes.Status503ServiceUnavailable);
+                    if (MayRetry() && (connectFailure ? retries!.RetriesConnectFailure : retries!.RetriesReset(IsRefusedStream(e))) && RetrySlot())
+                    {
+                        if (await RetryAsync(cluster, attempt, token))
+                        {
+                            continue;
+                        }
+
+                        await BackoffInterruptedAsync(context, feature, timeout);
+                        return;
+                    }
+
+                    MarkRetriesExhausted(feature, retries, attempt);
+                    await (connectFailure ? LocalReplies.ConnectFailureAsync(context, feature) : LocalReplies.ConnectionTerminationAsync(context, feature));
+                    return;
                 }
 
-                var edits = new ResponseEdits(destinationHeaders?.Response, route?.Headers?.Response, route?.Cors, corsOrigin);
-                await CopyResponseAsync(context, feature, response, edits, timeout, token);
-                return;
+                using (response)
+                {
+                    outlier?.Record(endpoint, (int)response.StatusCode);
+                    var retriable = retries is not null && retries.ShouldRetry(response, context.Request);
+                    if (retriable && MayRetry() && RetrySlot())
+                    {
+                        if (await RetryAsync(cluster, attempt, token))
+                        {
+                            continue;
+                        }
+
+                        await BackoffInterruptedAsync(context, feature, timeout);
+                        return;
+                    }
+
+                    if (retriable)
+                    {
+                        MarkRetriesExhausted(feature, retries, attempt);
+                    }
+
+                    var edits = new ResponseEdits(destinationHeaders?.Response, route?.Headers?.Response, route?.Cors, corsOrigin);
+                    await CopyResponseAsync(context, feature, response, edits, timeout, token);
+                    return;
+                }
+            }
+            finally
+            {
+                if (cluster.TracksActiveRequests)
+                {
+                    endpoint.EndRequest();
+                }
             }
         }
     }
@@ -155,6 +217,23 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         }
 
         return null;
+    }
+
+    private static bool TryTakeRetrySlot(CompiledCluster cluster, ProxyRequestFeature feature)
+    {
+        if (cluster.CircuitBreaker is not { } breaker || feature.HoldsRetrySlot)
+        {
+            return true;
+        }
+
+        if (breaker.TryEnterRetry())
+        {
+            feature.HoldsRetrySlot = true;
+            return true;
+        }
+
+        cluster.Stats.RecordRetryOverflow();
+        return false;
     }
 
     private static void MarkRetriesExhausted(ProxyRequestFeature feature, CompiledRetryPolicy? retries, int attempt)
@@ -239,6 +318,11 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = body,
         };
+        if (cluster.CloseConnections)
+        {
+            // maxRequestsPerConnection 1: the upstream connection serves this request only.
+            request.Headers.ConnectionClose = true;
+        }
 
         var headers = context.Request.Headers;
         var connectionTokens = headers.Connection;
@@ -317,6 +401,10 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         CopyHeaders(response.Headers, downstream.Headers);
         CopyHeaders(response.Content.Headers, downstream.Headers);
         edits.Apply(downstream.Headers);
+        if (feature.SetCookie is { } cookie)
+        {
+            downstream.Headers.Append("set-cookie", cookie);
+        }
 
         // Stream as it arrives: server-sent events and long downloads must not wait on a buffer.
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();

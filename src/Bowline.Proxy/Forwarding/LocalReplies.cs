@@ -11,6 +11,7 @@ internal static class LocalReplies
     private static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
     private static readonly byte[] ConnectFailure = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: connection failure");
     private static readonly byte[] ConnectionTermination = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: connection termination");
+    private static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
     private static readonly byte[] Timeout = Encoding.ASCII.GetBytes("upstream request timeout");
     private static readonly byte[] ListenerDraining = Encoding.ASCII.GetBytes("listener draining");
     private const string FaultAbortText = "fault filter abort";
@@ -24,6 +25,10 @@ internal static class LocalReplies
 
     public static Task ConnectFailureAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamConnectionFailure, StatusCodes.Status503ServiceUnavailable, ConnectFailure);
+
+    /// <summary>The cluster's circuit breakers (connectionPool limits) refused the request.</summary>
+    public static Task OverflowAsync(HttpContext context, ProxyRequestFeature feature) =>
+        WriteAsync(context, feature, ResponseFlags.UpstreamOverflow, StatusCodes.Status503ServiceUnavailable, Overflow);
 
     public static Task ConnectionTerminationAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamConnectionTermination, StatusCodes.Status503ServiceUnavailable, ConnectionTermination);

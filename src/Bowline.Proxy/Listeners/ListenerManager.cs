@@ -24,13 +24,16 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly Dictionary<int, ListenerServer> _servers = [];
     private readonly List<Task> _draining = [];
+    private readonly TimeProvider _time;
     private ProxySnapshot? _current;
+    private IReadOnlyList<CompiledCluster> _clusters = [];
     private int _nextServerId;
 
-    /// <param name="time">Clock for injected fault delays (the system clock unless a test fakes it).</param>
+    /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
-        _pipeline = new ProxyPipeline(this, forwarder, random, time ?? TimeProvider.System);
+        _time = time ?? TimeProvider.System;
+        _pipeline = new ProxyPipeline(this, forwarder, random, _time);
         _observer = observer;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ListenerManager>();
@@ -38,7 +41,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
     public ProxySnapshot? Current => Volatile.Read(ref _current);
 
-    /// <summary>Per-cluster counters (retries), kept across configs.</summary>
+    /// <summary>Per-cluster state (counters, endpoints, connection pools), kept across configs.</summary>
     public ClusterStatsRegistry Stats { get; } = new();
 
     public string? CurrentVersion => Current?.Version;
@@ -48,7 +51,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         CompiledConfig compiled;
         try
         {
-            compiled = ConfigCompiler.Compile(config, Stats);
+            compiled = ConfigCompiler.Compile(config, Stats, _time);
         }
         catch (ConfigException e)
         {
@@ -109,6 +112,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         }
 
         Volatile.Write(ref _current, new ProxySnapshot(version, compiled.Source, byServer.ToFrozenDictionary(), bound.ToFrozenDictionary(StringComparer.Ordinal)));
+        SwapOutlierDetectors(compiled.Clusters);
 
         foreach (var server in _servers.Values.Where(s => !byServer.ContainsKey(s.Id)).ToList())
         {
@@ -168,6 +172,25 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         return assignment;
     }
 
+    /// <summary>
+    /// The config in use sweeps ejections; the previous one stops. Ejection state lives on the endpoints, which the
+    /// new clusters share where unchanged, so an ejection outlives the push.
+    /// </summary>
+    private void SwapOutlierDetectors(IReadOnlyList<CompiledCluster> clusters)
+    {
+        foreach (var cluster in clusters)
+        {
+            cluster.Outlier?.Start();
+        }
+
+        foreach (var cluster in _clusters)
+        {
+            cluster.Outlier?.Dispose();
+        }
+
+        _clusters = clusters;
+    }
+
     private async Task RetireAsync(ListenerServer server)
     {
         try
@@ -189,6 +212,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
             var stopping = _servers.Values.Select(RetireAsync).Concat(_draining).ToList();
             _servers.Clear();
             await Task.WhenAll(stopping);
+            SwapOutlierDetectors([]);
+            Stats.Dispose();
         }
         finally
         {

@@ -4,9 +4,27 @@ namespace Bowline.Proxy.LoadBalancing;
 internal sealed class ClusterStats
 {
     private long _retries;
+    private long _overflows;
+    private long _retryOverflows;
+    private long _ejections;
 
     /// <summary>Retries sent to the cluster (Envoy's upstream_rq_retry).</summary>
     public long Retries => Interlocked.Read(ref _retries);
 
+    /// <summary>Requests refused by the circuit breakers, 503 UO (Envoy's upstream_rq_pending_overflow + upstream_rq_overflow).</summary>
+    public long Overflows => Interlocked.Read(ref _overflows);
+
+    /// <summary>Retries not sent because maxRetries were in flight (Envoy's upstream_rq_retry_overflow).</summary>
+    public long RetryOverflows => Interlocked.Read(ref _retryOverflows);
+
+    /// <summary>Endpoints ejected by outlier detection (Envoy's outlier_detection.ejections_enforced_total).</summary>
+    public long Ejections => Interlocked.Read(ref _ejections);
+
     public void RecordRetry() => Interlocked.Increment(ref _retries);
+
+    public void RecordOverflow() => Interlocked.Increment(ref _overflows);
+
+    public void RecordRetryOverflow() => Interlocked.Increment(ref _retryOverflows);
+
+    public void RecordEjection() => Interlocked.Increment(ref _ejections);
 }

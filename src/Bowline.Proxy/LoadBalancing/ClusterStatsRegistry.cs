@@ -2,13 +2,23 @@ using System.Collections.Concurrent;
 
 namespace Bowline.Proxy.LoadBalancing;
 
-/// <summary>Every cluster's <see cref="ClusterStats"/> by name; looked up at config compile time, never per request.</summary>
-internal sealed class ClusterStatsRegistry
+/// <summary>Every cluster's <see cref="ClusterState"/> by name; looked up at config compile time, never per request.</summary>
+internal sealed class ClusterStatsRegistry : IDisposable
 {
-    private readonly ConcurrentDictionary<string, ClusterStats> _byCluster = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ClusterState> _byCluster = new(StringComparer.Ordinal);
 
-    public ClusterStats For(string cluster) => _byCluster.GetOrAdd(cluster, static _ => new ClusterStats());
+    public ClusterState State(string cluster) => _byCluster.GetOrAdd(cluster, static _ => new ClusterState());
+
+    public ClusterStats For(string cluster) => State(cluster).Stats;
 
     /// <summary>The counters of a cluster, or null when no config has had it.</summary>
-    public ClusterStats? Find(string cluster) => _byCluster.GetValueOrDefault(cluster);
+    public ClusterStats? Find(string cluster) => _byCluster.GetValueOrDefault(cluster)?.Stats;
+
+    public void Dispose()
+    {
+        foreach (var state in _byCluster.Values)
+        {
+            state.Dispose();
+        }
+    }
 }

@@ -3,9 +3,18 @@ using System.Net.Sockets;
 
 namespace Bowline.Proxy.LoadBalancing;
 
-/// <summary>One endpoint of a cluster, with its URI prefix precomputed (requests append the origin-form target).</summary>
+/// <summary>
+/// One endpoint of a cluster, with its URI prefix precomputed (requests append the origin-form target), and the
+/// per-endpoint state the request path updates lock-free: active requests (least request) and consecutive errors
+/// (outlier detection). The same object is reused by the next config while the cluster keeps the endpoint, so that
+/// state survives config pushes.
+/// </summary>
 internal sealed class UpstreamEndpoint
 {
+    private int _active;
+    private int _consecutive5xx;
+    private int _consecutiveGateway;
+
     public UpstreamEndpoint(string address, int port, string? pod)
     {
         Address = address;
@@ -13,10 +22,57 @@ internal sealed class UpstreamEndpoint
         Pod = pod;
         var host = IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address;
         UriPrefix = $"http://{host}:{port}";
+        HashKey = $"{address}:{port}";
     }
 
     public string Address { get; }
     public int Port { get; }
     public string? Pod { get; }
     public string UriPrefix { get; }
+
+    /// <summary>"address:port": what consistent hashing places on the ring, the same in every proxy.</summary>
+    public string HashKey { get; }
+
+    /// <summary>Requests in flight to this endpoint (counted only for least-request clusters).</summary>
+    public int ActiveRequests => Volatile.Read(ref _active);
+
+    public void BeginRequest() => Interlocked.Increment(ref _active);
+
+    public void EndRequest() => Interlocked.Decrement(ref _active);
+
+    /// <summary>Set and cleared by the cluster's <see cref="OutlierDetector"/> (under its lock); read lock-free.</summary>
+    public bool Ejected { get; set; }
+
+    /// <summary>Ejections that still lengthen the next one (Envoy's eject time back-off); detector-owned.</summary>
+    public int EjectionMultiplier { get; set; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the current ejection; detector-owned.</summary>
+    public long EjectedAt { get; set; }
+
+    /// <summary>Counts one more 5xx; the new count.</summary>
+    public int Add5xx() => Interlocked.Increment(ref _consecutive5xx);
+
+    public int AddGatewayError() => Interlocked.Increment(ref _consecutiveGateway);
+
+    /// <summary>A success: both runs are broken. Reads first so a healthy endpoint's cache line is not written per request.</summary>
+    public void ResetErrors()
+    {
+        if (Volatile.Read(ref _consecutive5xx) != 0)
+        {
+            Volatile.Write(ref _consecutive5xx, 0);
+        }
+
+        ResetGatewayErrors();
+    }
+
+    public void ResetGatewayErrors()
+    {
+        if (Volatile.Read(ref _consecutiveGateway) != 0)
+        {
+            Volatile.Write(ref _consecutiveGateway, 0);
+        }
+    }
+
+    /// <summary>Whether a new config's endpoint is this one, so its state carries over.</summary>
+    public bool SameAs(Api.Xds.Endpoint endpoint) => endpoint.Address == Address && endpoint.Port == Port && endpoint.Pod == Pod;
 }

@@ -23,6 +23,8 @@ internal enum ResponseFlags
     DelayInjected = 128,
     /// <summary>FI: the route's fault policy aborted the request.</summary>
     FaultInjected = 256,
+    /// <summary>UO: the cluster's circuit breakers refused the request (503).</summary>
+    UpstreamOverflow = 512,
 }
 
 internal static class ResponseFlagsFormat
@@ -45,6 +47,7 @@ internal static class ResponseFlagsFormat
         if ((flags & ResponseFlags.UpstreamConnectionTermination) != 0) codes.Add("UC");
         if ((flags & ResponseFlags.DelayInjected) != 0) codes.Add("DI");
         if ((flags & ResponseFlags.FaultInjected) != 0) codes.Add("FI");
+        if ((flags & ResponseFlags.UpstreamOverflow) != 0) codes.Add("UO");
         return string.Join(',', codes);
     }
 }
