@@ -106,24 +106,11 @@ public class NotYetSupportedTests
     }
 
     [Fact]
-    public void Validate_HttpsServerAndLeastRequest_WarnThatTheyAreIgnored()
+    public void Validate_HttpsServer_WarnsThatItIsIgnored()
     {
         Assert.Equal(
-            [
-                "x.yaml:8: spec.trafficPolicy.loadBalancer: only ROUND_ROBIN is supported yet; this load balancer setting is ignored",
-                "x.yaml:18: spec.servers[0].port.protocol: HTTPS servers are not supported by Bowline yet; ignored",
-            ],
+            ["x.yaml:8: spec.servers[0].port.protocol: HTTPS servers are not supported by Bowline yet; ignored"],
             Warnings("""
-                apiVersion: networking.istio.io/v1
-                kind: DestinationRule
-                metadata:
-                  name: reviews
-                spec:
-                  host: reviews
-                  trafficPolicy:
-                    loadBalancer:
-                      simple: LEAST_REQUEST
-                ---
                 apiVersion: networking.istio.io/v1
                 kind: Gateway
                 metadata:
@@ -134,6 +121,64 @@ public class NotYetSupportedTests
                   - port: {number: 443, name: https, protocol: HTTPS}
                     hosts: ["*"]
                     tls: {mode: SIMPLE, credentialName: cert}
+                """));
+    }
+
+    [Fact]
+    public void Validate_TrafficPoliciesBowlineEnforces_NoWarning()
+    {
+        Assert.Empty(Warnings("""
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata:
+              name: reviews
+            spec:
+              host: reviews
+              trafficPolicy:
+                loadBalancer:
+                  simple: LEAST_REQUEST
+                connectionPool:
+                  tcp: {maxConnections: 1, connectTimeout: 2s, maxConnectionDuration: 1m}
+                  http: {http1MaxPendingRequests: 1, http2MaxRequests: 10, maxRequestsPerConnection: 1, maxRetries: 3, idleTimeout: 30s}
+                outlierDetection: {consecutive5xxErrors: 1, consecutiveGatewayErrors: 2, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100, minHealthPercent: 50}
+                portLevelSettings:
+                - port: {number: 9080}
+                  loadBalancer:
+                    consistentHash: {httpCookie: {name: user, ttl: 0s}, maglev: {tableSize: 65537}}
+              subsets:
+              - name: v1
+                labels: {version: v1}
+                trafficPolicy:
+                  loadBalancer: {consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 2048}}}
+            """));
+    }
+
+    [Fact]
+    public void Validate_TrafficPolicyPartsNotEnforced_WarnWhereTheyAre()
+    {
+        Assert.Equal(
+            [
+                "x.yaml:9: spec.trafficPolicy.loadBalancer.localityLbSetting: not supported by Bowline yet; ignored",
+                "x.yaml:10: spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection: only 1 (a connection per request) is enforced by Bowline yet; larger values are ignored",
+                "x.yaml:11: spec.trafficPolicy.tunnel: not supported by Bowline yet; ignored",
+                "x.yaml:15: spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer.simple: PASSTHROUGH has no original destination to pass to locally; Bowline balances round robin",
+            ],
+            Warnings("""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: reviews
+                spec:
+                  host: reviews
+                  trafficPolicy:
+                    loadBalancer:
+                      localityLbSetting: {enabled: true}
+                    connectionPool: {http: {maxRequestsPerConnection: 5}}
+                    tunnel: {protocol: CONNECT, targetHost: a, targetPort: 1}
+                  subsets:
+                  - name: v1
+                    trafficPolicy:
+                      portLevelSettings: [{port: {number: 9080}, loadBalancer: {simple: PASSTHROUGH}}]
                 """));
     }
 }

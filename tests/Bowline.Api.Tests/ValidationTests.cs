@@ -227,6 +227,28 @@ public class ValidationTests
     }
 
     [Fact]
+    public void Validate_DestinationRule_ConsistentHashChecks()
+    {
+        Assert.Equal(
+            [
+                "dr.yaml:9: spec.trafficPolicy.loadBalancer.consistentHash: exactly one of httpHeaderName, httpCookie, httpQueryParameterName, useSourceIp is required",
+                "dr.yaml:10: spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: must be a prime number up to 5000011, got 65536",
+            ],
+            Diag.Errors("dr.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: reviews
+                spec:
+                  host: reviews
+                  trafficPolicy:
+                    loadBalancer:
+                      consistentHash:
+                        maglev: {tableSize: 65536}
+                """));
+    }
+
+    [Fact]
     public void Validate_Gateway_ServerChecks()
     {
         Assert.Equal(

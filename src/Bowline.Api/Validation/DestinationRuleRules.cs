@@ -39,6 +39,7 @@ internal static class DestinationRuleRules
             return;
         }
         Settings(policy.ConnectionPool, policy.OutlierDetection, policy.Tls, path, r);
+        LoadBalancer(policy.LoadBalancer, path, r);
         for (var i = 0; i < policy.PortLevelSettings.Count; i++)
         {
             var port = policy.PortLevelSettings[i];
@@ -49,7 +50,63 @@ internal static class DestinationRuleRules
             }
             Checks.Port(r, $"{portPath}.port.number", port.Port?.Number);
             Settings(port.ConnectionPool, port.OutlierDetection, port.Tls, portPath, r);
+            LoadBalancer(port.LoadBalancer, portPath, r);
         }
+    }
+
+    /// <summary>Istio: one hash key, and a Maglev table size that is prime (Envoy refuses other sizes).</summary>
+    private static void LoadBalancer(LoadBalancerSettings? lb, string path, Reporter r)
+    {
+        if (lb?.ConsistentHash is not { } hash)
+        {
+            return;
+        }
+
+        var hashPath = $"{path}.loadBalancer.consistentHash";
+        if (lb.Simple is not (null or SimpleLB.Unspecified))
+        {
+            r.Report($"{path}.loadBalancer", "only one of simple and consistentHash may be set");
+        }
+
+        var keys = (string.IsNullOrEmpty(hash.HttpHeaderName) ? 0 : 1) + (hash.HttpCookie is null ? 0 : 1)
+            + (string.IsNullOrEmpty(hash.HttpQueryParameterName) ? 0 : 1) + (hash.UseSourceIp == true ? 1 : 0);
+        if (keys != 1)
+        {
+            r.Report(hashPath, "exactly one of httpHeaderName, httpCookie, httpQueryParameterName, useSourceIp is required");
+        }
+
+        if (hash.HttpCookie is { } cookie && cookie.Name.Length == 0)
+        {
+            r.Report($"{hashPath}.httpCookie.name", "required field is missing");
+        }
+
+        if (hash.Maglev is not null && hash.RingHash is not null)
+        {
+            r.Report(hashPath, "only one of ringHash and maglev may be set");
+        }
+
+        if (hash.Maglev?.TableSize is { } size && size != 0 && (size > 5_000_011 || !IsPrime(size)))
+        {
+            r.Report($"{hashPath}.maglev.tableSize", $"must be a prime number up to 5000011, got {size}");
+        }
+    }
+
+    private static bool IsPrime(long n)
+    {
+        if (n < 2 || (n % 2 == 0 && n != 2))
+        {
+            return false;
+        }
+
+        for (long d = 3; d * d <= n; d += 2)
+        {
+            if (n % d == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void Settings(ConnectionPoolSettings? pool, OutlierDetection? outlier, ClientTLSSettings? tls, string path, Reporter r)
