@@ -47,10 +47,10 @@ class Procs:
     def __init__(self):
         self.procs = []
 
-    def start(self, name, argv, core=None, env=None, logdir=None):
+    def start(self, name, argv, core=None, env=None, logdir=None, inherit=False):
         if core is not None:
             argv = ["taskset", "-c", core] + argv
-        out = open(os.path.join(logdir, f"{name}.log"), "wb") if logdir else subprocess.DEVNULL
+        out = None if inherit else open(os.path.join(logdir, f"{name}.log"), "wb") if logdir else subprocess.DEVNULL
         full_env = dict(os.environ)
         full_env.update(env or {})
         p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -414,8 +414,13 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
     log(f"{name}: {cfg.rate} rps open-loop over 16 connections, {cfg.lg_warm}s warm-up + {cfg.lg}s")
     cpu0 = cpu_seconds(pids)
     t0 = time.monotonic()
+    tracer = None
+    if cfg.profile and name.startswith("bowline"):
+        tracer = start_trace(name, pids[-1], cfg)
     with RssPeak(pids) as peak:
         lg = loadgen(url, host, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
+    if tracer:
+        finish_trace(name, tracer, cfg)
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(pids) - cpu0
     for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms"):
@@ -433,6 +438,28 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
     log(f"{name}: rps_max={res['rps_max']} p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} "
         f"cpu/1k={res['cpu_s_per_1k']} rss={res['rss_mb_idle']}/{res['rss_mb_load']} MB ({elapsed:.0f}s)")
     return res
+
+
+DOTNET_TRACE = shutil.which("dotnet-trace") or os.path.expanduser("~/.dotnet/tools/dotnet-trace")
+
+
+def start_trace(name, pid, cfg):
+    """CPU-samples the proxy during the fixed-rate run (--profile; figures of such a run include the tracer's cost)."""
+    out = os.path.join(RESULTS, f"{cfg.out}-{name}.nettrace")
+    log(f"{name}: dotnet-trace on pid {pid} for {cfg.lg} s -> {out}")
+    return subprocess.Popen([DOTNET_TRACE, "collect", "-p", str(pid), "--profile", "dotnet-sampled-thread-time",
+                             "--duration", f"00:00:00:{min(int(cfg.lg), 59):02d}", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True), out
+
+
+def finish_trace(name, tracer, cfg):
+    proc, out = tracer
+    proc.wait(120)
+    report = subprocess.run([DOTNET_TRACE, "report", out, "topN", "-n", "40", "--inclusive"],
+                            capture_output=True, text=True).stdout
+    report += subprocess.run([DOTNET_TRACE, "report", out, "topN", "-n", "40"], capture_output=True, text=True).stdout
+    with open(out.replace(".nettrace", ".top.txt"), "w") as f:
+        f.write(report)
 
 
 def machine_info():
@@ -611,6 +638,49 @@ def markdown(res):
     return "\n".join(lines) + "\n"
 
 
+# Runtime settings that trade memory for speed, measured rather than guessed (`bench/run --variants`).
+VARIANTS = [
+    ("default (Web SDK: server GC, concurrent GC, tiered PGO)", {}),
+    ("workstation GC", {"DOTNET_gcServer": "0"}),
+    ("workstation GC, non-concurrent", {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0"}),
+    ("workstation GC + no thread-pool spinning", {"DOTNET_gcServer": "0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit": "0"}),
+    ("workstation GC + no spinning + inline socket completions",
+     {"DOTNET_gcServer": "0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit": "0",
+      "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"}),
+    ("server GC + GCHeapHardLimit 32 MB", {"DOTNET_GCHeapHardLimit": "0x2000000"}),
+    ("workstation GC + GCgen0size 4 MB", {"DOTNET_gcServer": "0", "DOTNET_GCgen0size": "0x400000"}),
+    ("TieredPGO off", {"DOTNET_TieredPGO": "0"}),
+    ("TieredCompilation off (full JIT up front)", {"DOTNET_TieredCompilation": "0"}),
+]
+
+
+def variants(cfg):
+    rows = []
+    base_out = cfg.out
+    for label, env in VARIANTS:
+        log(f"variant: {label}")
+        cfg.env, cfg.scenarios, cfg.skip_extras = env, ["bowline-sidecar"], True
+        res = dataplane(cfg)
+        s = res["scenarios"][0]
+        rows.append({"variant": label, "env": env, **s})
+    out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "mode": "quick" if cfg.quick else "full", "machine": machine_info(), "rows": rows}
+    name = "variants" if base_out == "latest" else base_out
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump(out, f, indent=2)
+    lines = [f"# bowline-sidecar under runtime settings — {out['when']} ({out['mode']}, shared machine)", "",
+             "| variant | rps max | p50 ms | p99 ms | CPU s / 1k req | RSS idle MB | RSS at 1000 rps MB | RSS at max MB | ready ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['variant']} | {r['rps_max']} | {fmt(r['p50_ms'], 3)} | {fmt(r['p99_ms'], 3)} | "
+                     f"{fmt(r['cpu_s_per_1k'], 4)} | {fmt(r['rss_mb_idle'], 1)} | {fmt(r['rss_mb_load'], 1)} | "
+                     f"{fmt(r['rss_mb_max_load'], 1)} | {fmt(r['ready_ms'], 0)} |")
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
 def main():
     ap = argparse.ArgumentParser(prog="bench/run")
     ap.add_argument("--quick", action="store_true", help="~2-minute version (shorter runs)")
@@ -621,6 +691,10 @@ def main():
     ap.add_argument("--out", default="latest", help="results name: bench/results/NAME.json and NAME.md")
     ap.add_argument("--skip-extras", action="store_true", help="no HTTP/2 / stream measurements")
     ap.add_argument("--keep-tmp", action="store_true")
+    ap.add_argument("--variants", action="store_true",
+                    help="bowline-sidecar (and nginx for scale) under each runtime setting in VARIANTS -> results/variants.*")
+    ap.add_argument("--profile", action="store_true",
+                    help="dotnet-trace each Bowline proxy during its fixed-rate run (bench/results/NAME-*.top.txt)")
     cfg = ap.parse_args()
     cfg.scenarios = cfg.scenarios.split(",")
     cfg.env = dict(e.split("=", 1) for e in cfg.env)
@@ -633,6 +707,8 @@ def main():
         raise KeyboardInterrupt(f"signal {sig}")
 
     signal.signal(signal.SIGTERM, on_signal)
+    if cfg.variants:
+        return variants(cfg)
     res = dataplane(cfg)
     res["load"]["rate"] = cfg.rate
     os.makedirs(RESULTS, exist_ok=True)

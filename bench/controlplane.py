@@ -120,7 +120,7 @@ def main():
         sim = procs.start("xdssim", ["dotnet", SIM_DLL, "--cp", f"http://127.0.0.1:{port}",
                                      "--registry", os.path.join(state, "registry.json"), "--cp-pid", str(cp.pid),
                                      "--changes", str(changes), "--churn-seconds", str(churn_s), "--out", sim_out],
-                          core=SIM_CORE)
+                          core=SIM_CORE, inherit=True)
         rc = sim.wait()
         if rc != 0 or cp.poll() is not None:
             raise RuntimeError(f"simulator exited {rc}; control plane {'running' if cp.poll() is None else 'exited'}"
