@@ -145,13 +145,13 @@ def cpu_seconds(pids):
     return total / CLK_TCK
 
 
-def rss_mb(pids):
+def rss_mb(pids, field="VmRSS:"):
     total = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field):
                         total += int(line.split()[1])
         except OSError:
             pass
@@ -403,6 +403,10 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
     res.update(extra or {})
     time.sleep(cfg.settle)
     res["rss_mb_idle"] = round(rss_mb(pids), 1) if pids else None
+    if pids:
+        # Anonymous (heaps, JIT code, stacks) vs file-backed (mapped binaries, partly shared with other processes).
+        res["rss_mb_idle_anon"] = round(rss_mb(pids, "RssAnon:"), 1)
+        res["rss_mb_idle_file"] = round(rss_mb(pids, "RssFile:"), 1)
     log(f"{name}: warm-up {cfg.warm}s, then wrk {cfg.wrk}s at 64 connections")
     wrk(url, host, cfg.warm)
     with RssPeak(pids) as peak:
