@@ -655,6 +655,10 @@ VARIANTS = [
     ("workstation GC + GCgen0size 4 MB", {"DOTNET_gcServer": "0", "DOTNET_GCgen0size": "0x400000"}),
     ("TieredPGO off", {"DOTNET_TieredPGO": "0"}),
     ("TieredCompilation off (full JIT up front)", {"DOTNET_TieredCompilation": "0"}),
+    ("W^X off", {"DOTNET_EnableWriteXorExecute": "0"}),
+    ("combined: workstation GC, no spinning, inline completions, TieredPGO off, W^X off",
+     {"DOTNET_gcServer": "0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit": "0",
+      "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1", "DOTNET_TieredPGO": "0", "DOTNET_EnableWriteXorExecute": "0"}),
 ]
 
 
