@@ -316,7 +316,7 @@ def write_haproxy(tmp, port, upstream_port):
     with open(conf, "w") as f:
         f.write(f"""global
     nbthread 1
-    maxconn 20000
+    maxconn 4096
 defaults
     mode http
     option http-keep-alive
