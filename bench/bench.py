@@ -1,0 +1,737 @@
+#!/usr/bin/env python3
+"""Bowline benchmarks: the data plane side by side with nginx, HAProxy and a direct connection.
+
+Run through `bench/run` (which checks the tools and builds); see bench/README.md. Everything binds 127.0.0.1 on free
+ports, everything started here is stopped on exit (also on Ctrl-C / failure).
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, "artifacts", "bin")
+PROXY_DLL = os.path.join(BIN, "Bowline.Proxy", "release", "Bowline.Proxy.dll")
+CP_DLL = os.path.join(BIN, "Bowline.ControlPlane", "release", "Bowline.ControlPlane.dll")
+LOADGEN_DLL = os.path.join(BIN, "Bowline.Bench.LoadGen", "release", "Bowline.Bench.LoadGen.dll")
+RESULTS = os.path.join(HERE, "results")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Core layout (2 cores): everything measured (the proxy or proxies) on PROXY_CORE; load generator and upstream on
+# LOAD_CORE in every scenario, including `direct`.
+LOAD_CORE = "0"
+PROXY_CORE = "1"
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Processes: every one in its own session, so stopping its group stops whatever it forked (nginx workers).
+
+
+class Procs:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, name, argv, core=None, env=None, logdir=None, inherit=False):
+        if core is not None:
+            argv = ["taskset", "-c", core] + argv
+        out = None if inherit else open(os.path.join(logdir, f"{name}.log"), "wb") if logdir else subprocess.DEVNULL
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True, env=full_env)
+        p.bench_name = name
+        p.started_at = time.monotonic()
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, grace=5.0):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+        else:
+            # The leader is gone; its group (e.g. nginx workers) may not be.
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def stop_all(self):
+        for p in reversed(list(self.procs)):
+            self.stop(p)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(url, host=None, timeout=1.0):
+    req = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+        return None
+
+
+def wait_http(url, proc=None, host=None, timeout=60.0, interval=0.005):
+    """Polls until 200; returns the monotonic time it first answered 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.bench_name} exited ({proc.returncode}) before it was ready")
+        if http_status(url, host, timeout=0.5) == 200:
+            return time.monotonic()
+        time.sleep(interval)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+
+
+def process_tree(pid):
+    pids = [pid]
+    i = 0
+    while i < len(pids):
+        try:
+            for task in os.listdir(f"/proc/{pids[i]}/task"):
+                with open(f"/proc/{pids[i]}/task/{task}/children") as f:
+                    pids += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+        i += 1
+    # `taskset` execs, so the leader is the real process; drop duplicates.
+    return sorted(set(pids))
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        except OSError:
+            pass
+    return total / CLK_TCK
+
+
+def rss_mb(pids, field="VmRSS:"):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith(field):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class RssPeak:
+    """Samples the summed RSS of some processes every 100 ms while in a `with` block."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.peak = 0.0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb(self.pids))
+            self._stop.wait(0.1)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, rss_mb(self.pids))
+
+
+def run(argv, core=LOAD_CORE, timeout=None):
+    r = subprocess.run(["taskset", "-c", core] + argv, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({r.returncode}): {r.stderr.strip() or r.stdout.strip()}")
+    return r.stdout
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Load tools
+
+
+def wrk(url, host, seconds, connections=64):
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if host:
+        argv += ["-H", f"Host: {host}"]
+    out = run(argv + [url], timeout=seconds + 60)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return {"rps": rps, "requests": total, "errors": errors}
+
+
+def loadgen(url, host, rate, connections, seconds, warmup, tmp):
+    out = os.path.join(tmp, "loadgen.json")
+    argv = ["dotnet", LOADGEN_DLL, "--url", url, "--rate", str(rate), "--connections", str(connections),
+            "--duration", str(seconds), "--warmup", str(warmup), "--out", out]
+    if host:
+        argv += ["--host", host]
+    run(argv, timeout=seconds + warmup + 120)
+    with open(out) as f:
+        return json.load(f)
+
+
+def h2load(url, seconds, warmup, connections=16, streams=10):
+    out = run(["h2load", "-t1", f"-c{connections}", f"-m{streams}", f"-D{seconds}", f"--warm-up-time={warmup}", url],
+              timeout=seconds + warmup + 60)
+    m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+    req = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
+    return {"rps": float(m.group(1)), "succeeded": int(req.group(4)), "failed": int(req.group(5)) + int(req.group(6))}
+
+
+def stream_mbps(url, host):
+    argv = ["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download} %{size_download} %{http_code}"]
+    if host:
+        argv += ["-H", f"Host: {host}"]
+    speed, size, code = run(argv + [url], timeout=300).split()
+    if code != "200":
+        raise RuntimeError(f"stream through {url}: HTTP {code}")
+    return {"MBps": round(float(speed) / 1e6, 1), "bytes": int(size)}
+
+
+def iperf3_gbps(seconds, tmp, procs):
+    port = free_port()
+    server = procs.start("iperf3-server", ["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", str(port)], core=LOAD_CORE,
+                         logdir=tmp)
+    # No connect probe: a one-off server (-1) would take the probe for its client.
+    time.sleep(0.5)
+    out = run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"], core=PROXY_CORE,
+              timeout=seconds + 30)
+    procs.stop(server)
+    return round(json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9, 2)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What runs: the upstream, the proxies under test, and Bowline's control plane
+
+
+def write_upstream(tmp, port, h2_port, big_mb):
+    www = os.path.join(tmp, "www")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "1k"), "wb") as f:
+        f.write(b"x" * 1023 + b"\n")
+    with open(os.path.join(www, "big"), "wb") as f:
+        f.truncate(big_mb * 1024 * 1024)
+    for d in (tmp, www):
+        os.chmod(d, 0o755)
+    conf = os.path.join(tmp, "upstream.conf")
+    with open(conf, "w") as f:
+        f.write(nginx_common(tmp, "upstream") + f"""
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    sendfile on;
+    default_type application/octet-stream;
+    server {{ listen 127.0.0.1:{port} reuseport backlog=4096; root {www}; }}
+    server {{ listen 127.0.0.1:{h2_port} http2; root {www}; }}
+}}
+""")
+    return conf
+
+
+def nginx_common(tmp, name):
+    return f"""worker_processes 1;
+daemon off;
+pid {tmp}/{name}.pid;
+error_log {tmp}/{name}-error.log warn;
+events {{ worker_connections 8192; }}
+"""
+
+
+def write_nginx_proxy(tmp, port, upstream_port):
+    conf = os.path.join(tmp, "nginx-proxy.conf")
+    t = os.path.join(tmp, "nginx-proxy-tmp")
+    os.makedirs(t, exist_ok=True)
+    with open(conf, "w") as f:
+        f.write(nginx_common(tmp, "nginx-proxy") + f"""
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path {t}/body;
+    proxy_temp_path {t}/proxy;
+    upstream up {{ server 127.0.0.1:{upstream_port}; keepalive 64; keepalive_requests 100000000; }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{
+            proxy_pass http://up;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+""")
+    return conf
+
+
+def write_haproxy(tmp, port, upstream_port):
+    conf = os.path.join(tmp, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(f"""global
+    nbthread 1
+    maxconn 4096
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{upstream_port}
+""")
+    return conf
+
+
+SERVICE_YAML = """apiVersion: v1
+kind: Service
+metadata:
+  name: upstream
+  namespace: bench
+spec:
+  selector:
+    app: upstream
+  ports:
+  - name: http
+    port: 80
+    targetPort: 80
+"""
+MESH_HOST = "upstream:80"
+
+
+class Bowline:
+    """Bowline's control plane with a registry of two pods: "upstream-0" (inbound :80 → the upstream nginx) and
+    "client-0" (its outbound listener routes `Host: upstream:80` to upstream-0's inbound listener)."""
+
+    def __init__(self, tmp, procs, upstream_port):
+        self.tmp, self.procs = tmp, procs
+        self.state = os.path.join(tmp, "cp-state")
+        os.makedirs(self.state, exist_ok=True)
+        self.cp_port = free_port()
+        self.inbound_port = free_port()
+        self.client_outbound_port = free_port()
+        self.admin = {"upstream-0": free_port(), "client-0": free_port()}
+        registry = {"pods": [
+            {"name": "upstream-0", "namespace": "bench", "workload": "upstream", "labels": {"app": "upstream"},
+             "ports": [{"containerPort": 80, "name": "http", "appPort": upstream_port, "inboundPort": self.inbound_port}],
+             "outboundPort": free_port(), "adminPort": self.admin["upstream-0"]},
+            {"name": "client-0", "namespace": "bench", "workload": "client", "labels": {"app": "client"},
+             "ports": [], "outboundPort": self.client_outbound_port, "adminPort": self.admin["client-0"]},
+        ]}
+        with open(os.path.join(self.state, "registry.json"), "w") as f:
+            json.dump(registry, f, indent=2)
+
+    def start_control_plane(self):
+        self.cp = self.procs.start("controlplane", ["dotnet", CP_DLL, "--listen", f"127.0.0.1:{self.cp_port}",
+                                                    "--state-dir", self.state], core=LOAD_CORE, logdir=self.tmp)
+        wait_http(f"http://127.0.0.1:{self.cp_port}/healthz/ready", self.cp, timeout=60)
+        body = json.dumps({"files": [{"name": "bench-service.yaml", "content": SERVICE_YAML}]}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.cp_port}/api/v1/apply", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            result = json.load(r)
+        if result.get("errors"):
+            raise RuntimeError(f"apply refused: {result['errors']}")
+
+    def start_proxy(self, pod, env):
+        """Starts one sidecar on the proxy core; returns (process, ms from start to admin /ready 200)."""
+        p = self.procs.start(f"proxy-{pod}", ["dotnet", PROXY_DLL, "--id", f"{pod}.bench", "--pod", pod,
+                                              "--namespace", "bench", "--xds", f"http://127.0.0.1:{self.cp_port}",
+                                              "--admin", f"127.0.0.1:{self.admin[pod]}"],
+                             core=PROXY_CORE, env=env, logdir=self.tmp)
+        ready = wait_http(f"http://127.0.0.1:{self.admin[pod]}/ready", p, timeout=60, interval=0.002)
+        return p, (ready - p.started_at) * 1000
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The data-plane run
+
+
+def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
+    """The same sequence for every scenario: idle RSS, wrk warm-up + max throughput, then the fixed-rate run."""
+    res = {"name": name}
+    res.update(extra or {})
+    time.sleep(cfg.settle)
+    res["rss_mb_idle"] = round(rss_mb(pids), 1) if pids else None
+    if pids:
+        # Anonymous (heaps, JIT code, stacks) vs file-backed (mapped binaries, partly shared with other processes).
+        res["rss_mb_idle_anon"] = round(rss_mb(pids, "RssAnon:"), 1)
+        res["rss_mb_idle_file"] = round(rss_mb(pids, "RssFile:"), 1)
+    log(f"{name}: warm-up {cfg.warm}s, then wrk {cfg.wrk}s at 64 connections")
+    wrk(url, host, cfg.warm)
+    with RssPeak(pids) as peak:
+        w = wrk(url, host, cfg.wrk)
+    res["rps_max"] = round(w["rps"])
+    res["rss_mb_max_load"] = round(peak.peak, 1) if pids else None
+    res["wrk_errors"] = w["errors"]
+
+    log(f"{name}: {cfg.rate} rps open-loop over 16 connections, {cfg.lg_warm}s warm-up + {cfg.lg}s")
+    cpu0 = cpu_seconds(pids)
+    t0 = time.monotonic()
+    tracer = None
+    if cfg.profile and name.startswith("bowline"):
+        tracer = start_trace(name, pids[-1], cfg)
+    with RssPeak(pids) as peak:
+        lg = loadgen(url, host, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
+    if tracer:
+        finish_trace(name, tracer, cfg)
+    elapsed = time.monotonic() - t0
+    cpu = cpu_seconds(pids) - cpu0
+    for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms"):
+        res[k] = lg[k]
+    res["achieved_rps"] = round(lg["achieved_rps"], 1)
+    res["errors"] = lg["errors"] + lg["non_2xx"]
+    if pids:
+        # CPU over the whole generator run (warm-up included, same rate) against every request it sent.
+        res["cpu_s_per_1k"] = round(cpu / lg["requests_total"] * 1000, 4)
+        # Load-generator start-up (~0.1 s) is included in `elapsed`; it slightly understates vCPU.
+        res["vcpu_at_rate"] = round(cpu / (cfg.lg + cfg.lg_warm), 3)
+        res["rss_mb_load"] = round(peak.peak, 1)
+    else:
+        res["cpu_s_per_1k"] = res["vcpu_at_rate"] = res["rss_mb_load"] = None
+    log(f"{name}: rps_max={res['rps_max']} p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} "
+        f"cpu/1k={res['cpu_s_per_1k']} rss={res['rss_mb_idle']}/{res['rss_mb_load']} MB ({elapsed:.0f}s)")
+    return res
+
+
+DOTNET_TRACE = shutil.which("dotnet-trace") or os.path.expanduser("~/.dotnet/tools/dotnet-trace")
+
+
+def start_trace(name, pid, cfg):
+    """CPU-samples the proxy during the fixed-rate run (--profile; figures of such a run include the tracer's cost)."""
+    out = os.path.join(RESULTS, f"{cfg.out}-{name}.nettrace")
+    log(f"{name}: dotnet-trace on pid {pid} for {cfg.lg} s -> {out}")
+    return subprocess.Popen([DOTNET_TRACE, "collect", "-p", str(pid), "--profile", "dotnet-sampled-thread-time",
+                             "--duration", f"00:00:00:{min(int(cfg.lg), 59):02d}", "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True), out
+
+
+def finish_trace(name, tracer, cfg):
+    proc, out = tracer
+    proc.wait(120)
+    report = subprocess.run([DOTNET_TRACE, "report", out, "topN", "-n", "40", "--inclusive"],
+                            capture_output=True, text=True).stdout
+    report += subprocess.run([DOTNET_TRACE, "report", out, "topN", "-n", "40"], capture_output=True, text=True).stdout
+    with open(out.replace(".nettrace", ".top.txt"), "w") as f:
+        f.write(report)
+
+
+def machine_info():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    return {"cores": os.cpu_count(), "cpu_model": model, "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "kernel": os.uname().release, "loadavg_at_start": os.getloadavg(),
+            "dotnet": subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()}
+
+
+def dataplane(cfg):
+    procs = Procs()
+    tmp = tempfile.mkdtemp(prefix="bowline-bench-")
+    started = time.monotonic()
+    out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "mode": "quick" if cfg.quick else "full", "machine": machine_info(),
+           "pinning": {"load_generator_and_upstream": f"core {LOAD_CORE}", "proxy_under_test": f"core {PROXY_CORE}",
+                       "note": "nginx 1 worker, HAProxy nbthread 1, Bowline process(es) pinned to one core "
+                               "(both mesh sidecars share it); wrk -t1, loadgen and upstream nginx (1 worker) share "
+                               "the other core in every scenario, direct included"},
+           "load": {"rps_max": "wrk -t1 -c64 HTTP/1.1 keep-alive, GET 1 KB", "latency":
+                    f"open-loop {cfg.rate} rps over 16 keep-alive connections, latency from each request's due time",
+                    "wrk_s": cfg.wrk, "latency_s": cfg.lg, "latency_warmup_s": cfg.lg_warm},
+           "bowline_env": cfg.env, "scenarios": [], "http2": [], "stream": {}}
+    try:
+        up_port, up_h2 = free_port(), free_port()
+        conf = write_upstream(tmp, up_port, up_h2, cfg.big_mb)
+        upstream = procs.start("upstream", ["nginx", "-p", tmp, "-c", conf], core=LOAD_CORE, logdir=tmp)
+        wait_http(f"http://127.0.0.1:{up_port}/1k", upstream, timeout=10)
+        direct_url = f"http://127.0.0.1:{up_port}/1k"
+        selected = cfg.scenarios
+
+        if "direct" in selected:
+            out["scenarios"].append(measure_scenario("direct", direct_url, None, [], cfg, tmp, {"ready_ms": None}))
+
+        if "nginx" in selected:
+            port = free_port()
+            p = procs.start("nginx-proxy", ["nginx", "-p", tmp, "-c", write_nginx_proxy(tmp, port, up_port)],
+                            core=PROXY_CORE, logdir=tmp)
+            ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
+            out["scenarios"].append(measure_scenario("nginx", f"http://127.0.0.1:{port}/1k", None,
+                                                     process_tree(p.pid), cfg, tmp, {"ready_ms": round(ready, 1)}))
+            procs.stop(p)
+
+        if "haproxy" in selected:
+            port = free_port()
+            p = procs.start("haproxy", ["haproxy", "-db", "-f", write_haproxy(tmp, port, up_port)],
+                            core=PROXY_CORE, logdir=tmp)
+            ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
+            out["scenarios"].append(measure_scenario("haproxy", f"http://127.0.0.1:{port}/1k", None,
+                                                     process_tree(p.pid), cfg, tmp, {"ready_ms": round(ready, 1)}))
+            procs.stop(p)
+
+        if any(s.startswith("bowline") for s in selected):
+            bl = Bowline(tmp, procs, up_port)
+            bl.start_control_plane()
+            env = dict(cfg.env)
+            if "bowline-sidecar" in selected:
+                p, ready = bl.start_proxy("upstream-0", env)
+                url = f"http://127.0.0.1:{bl.inbound_port}/1k"
+                out["scenarios"].append(measure_scenario("bowline-sidecar", url, None, [p.pid], cfg, tmp,
+                                                         {"ready_ms": round(ready, 1)}))
+                if not cfg.skip_extras:
+                    log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
+                    out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
+                    out["http2"].append({"name": "bowline-sidecar", **h2load(url, cfg.h2, 1)})
+                    log(f"stream: one {cfg.big_mb} MB HTTP download, direct vs bowline-sidecar")
+                    out["stream"]["direct_http_MBps"] = stream_mbps(f"http://127.0.0.1:{up_port}/big", None)["MBps"]
+                    out["stream"]["bowline_sidecar_http_MBps"] = stream_mbps(
+                        f"http://127.0.0.1:{bl.inbound_port}/big", None)["MBps"]
+                    out["stream"]["size_mb"] = cfg.big_mb
+                    if shutil.which("iperf3"):
+                        out["stream"]["direct_tcp_iperf3_Gbps"] = iperf3_gbps(cfg.iperf, tmp, procs)
+                    out["stream"]["note"] = ("Bowline listeners speak HTTP only (no TCP proxying yet), so the stream "
+                                             "through the sidecar is one large HTTP response; iperf3 gives raw "
+                                             "loopback TCP for reference")
+                procs.stop(p)
+            if "bowline-mesh" in selected:
+                server, ready_s = bl.start_proxy("upstream-0", env)
+                client, ready_c = bl.start_proxy("client-0", env)
+                url = f"http://127.0.0.1:{bl.client_outbound_port}/1k"
+                out["scenarios"].append(measure_scenario(
+                    "bowline-mesh", url, MESH_HOST, [server.pid, client.pid], cfg, tmp,
+                    {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
+                     "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"}))
+                procs.stop(client)
+                procs.stop(server)
+    finally:
+        procs.stop_all()
+        if cfg.keep_tmp:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    out["duration_s"] = round(time.monotonic() - started, 1)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report
+
+
+def targets(res):
+    by = {s["name"]: s for s in res["scenarios"]}
+    rows = []
+
+    def check(label, ok, detail):
+        rows.append((label, "n/a" if ok is None else ("met" if ok else "MISSED"), detail))
+
+    side, ngx, hap, mesh, direct = (by.get(n) for n in ("bowline-sidecar", "nginx", "haproxy", "bowline-mesh", "direct"))
+    if side and ngx and hap:
+        check("sidecar throughput ≥ nginx and ≥ HAProxy", side["rps_max"] >= max(ngx["rps_max"], hap["rps_max"]),
+              f"{side['rps_max']} vs nginx {ngx['rps_max']}, HAProxy {hap['rps_max']} rps")
+    if side and ngx:
+        check(f"sidecar p99 ≤ nginx p99 (at {res['load'].get('rate', 1000)} rps)", side["p99_ms"] <= ngx["p99_ms"],
+              f"{side['p99_ms']} vs {ngx['p99_ms']} ms")
+    if mesh and direct:
+        d = round(mesh["p90_ms"] - direct["p90_ms"], 3)
+        check("mesh p90 − direct p90 ≤ 0.25 ms", d <= 0.25, f"{d} ms")
+    if side:
+        check("sidecar ≤ 0.10 vCPU at 1000 rps", side["vcpu_at_rate"] <= 0.10, f"{side['vcpu_at_rate']} vCPU")
+        check("sidecar RSS ≤ 40 MB at 1000 rps", side["rss_mb_load"] <= 40, f"{side['rss_mb_load']} MB")
+        check("sidecar ready ≤ 500 ms", side["ready_ms"] <= 500, f"{side['ready_ms']} ms")
+    return rows
+
+
+def fmt(v, nd=2):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def markdown(res):
+    m = res["machine"]
+    lines = [f"# Bowline data-plane benchmark — {res['when']} ({res['mode']})", "",
+             f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GB, Linux {m['kernel']}, .NET SDK "
+             f"{m['dotnet']}; load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}.",
+             f"Pinning: proxy under test on {res['pinning']['proxy_under_test']}; load generator and upstream on "
+             f"{res['pinning']['load_generator_and_upstream']} — {res['pinning']['note']}.",
+             f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s. Latency: {res['load']['latency']}, "
+             f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up. Upstream: nginx, static 1 KB file.",
+             "",
+             "| scenario | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in res["scenarios"]:
+        lines.append("| " + " | ".join([s["name"], fmt(s["rps_max"]), fmt(s["p50_ms"], 3), fmt(s["p90_ms"], 3),
+                                         fmt(s["p99_ms"], 3), fmt(s["max_ms"], 2), fmt(s["cpu_s_per_1k"], 4),
+                                         fmt(s["vcpu_at_rate"], 3), fmt(s["rss_mb_idle"], 1), fmt(s["rss_mb_load"], 1),
+                                         fmt(s["rss_mb_max_load"], 1), fmt(s["ready_ms"], 0),
+                                         fmt(s["errors"] + s["wrk_errors"])]) + " |")
+    lines += ["", "ready = process start → first 200 (Bowline: admin `/ready`, i.e. config pushed and listeners bound; "
+              "nginx/HAProxy: first proxied 200). bowline-mesh: two sidecars, CPU/RSS summed, ready = the slower; "
+              "plaintext between them (Bowline has no mTLS yet)."]
+    if res["http2"]:
+        lines += ["", "| HTTP/2 (h2load -c16 -m10) | req/s | failed |", "|---|---:|---:|"]
+        lines += [f"| {h['name']} | {h['rps']:.0f} | {h['failed']} |" for h in res["http2"]]
+    if res["stream"]:
+        st = res["stream"]
+        lines += ["", f"Stream (one {st['size_mb']} MB HTTP/1.1 download): direct {st['direct_http_MBps']} MB/s, "
+                  f"bowline-sidecar {st['bowline_sidecar_http_MBps']} MB/s"
+                  + (f"; raw TCP (iperf3, direct) {st['direct_tcp_iperf3_Gbps']} Gbit/s" if "direct_tcp_iperf3_Gbps" in st else "")
+                  + f". {st['note']}."]
+    rows = targets(res)
+    if rows:
+        lines += ["", "| target | | figure |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    if res.get("bowline_env"):
+        lines += ["", f"Bowline proxy environment: `{' '.join(f'{k}={v}' for k, v in res['bowline_env'].items())}`"]
+    lines += ["", f"Run took {res['duration_s']} s. Measured on a shared machine: compare within one run, not across runs."]
+    return "\n".join(lines) + "\n"
+
+
+# Runtime settings that trade memory for speed, measured rather than guessed (`bench/run --variants`).
+VARIANTS = [
+    ("default (Web SDK: server GC, concurrent GC, tiered PGO)", {}),
+    ("workstation GC", {"DOTNET_gcServer": "0"}),
+    ("workstation GC, non-concurrent", {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0"}),
+    ("workstation GC + no thread-pool spinning", {"DOTNET_gcServer": "0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit": "0"}),
+    ("workstation GC + no spinning + inline socket completions",
+     {"DOTNET_gcServer": "0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit": "0",
+      "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"}),
+    ("server GC + GCHeapHardLimit 32 MB", {"DOTNET_GCHeapHardLimit": "0x2000000"}),
+    ("workstation GC + GCgen0size 4 MB", {"DOTNET_gcServer": "0", "DOTNET_GCgen0size": "0x400000"}),
+    ("TieredPGO off", {"DOTNET_TieredPGO": "0"}),
+    ("TieredCompilation off (full JIT up front)", {"DOTNET_TieredCompilation": "0"}),
+    ("W^X off", {"DOTNET_EnableWriteXorExecute": "0"}),
+    ("combined: workstation GC, no spinning, inline completions, TieredPGO off, W^X off",
+     {"DOTNET_gcServer": "0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit": "0",
+      "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1", "DOTNET_TieredPGO": "0", "DOTNET_EnableWriteXorExecute": "0"}),
+]
+
+
+def variants(cfg):
+    rows = []
+    base_out = cfg.out
+    for label, env in VARIANTS:
+        log(f"variant: {label}")
+        cfg.env, cfg.scenarios, cfg.skip_extras = env, ["bowline-sidecar"], True
+        res = dataplane(cfg)
+        s = res["scenarios"][0]
+        rows.append({"variant": label, "env": env, **s})
+    out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "mode": "quick" if cfg.quick else "full", "machine": machine_info(), "rows": rows}
+    name = "variants" if base_out == "latest" else base_out
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump(out, f, indent=2)
+    lines = [f"# bowline-sidecar under runtime settings — {out['when']} ({out['mode']}, shared machine)", "",
+             "| variant | rps max | p50 ms | p99 ms | CPU s / 1k req | RSS idle MB | RSS at 1000 rps MB | RSS at max MB | ready ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['variant']} | {r['rps_max']} | {fmt(r['p50_ms'], 3)} | {fmt(r['p99_ms'], 3)} | "
+                     f"{fmt(r['cpu_s_per_1k'], 4)} | {fmt(r['rss_mb_idle'], 1)} | {fmt(r['rss_mb_load'], 1)} | "
+                     f"{fmt(r['rss_mb_max_load'], 1)} | {fmt(r['ready_ms'], 0)} |")
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="bench/run")
+    ap.add_argument("--quick", action="store_true", help="~2-minute version (shorter runs)")
+    ap.add_argument("--scenarios", default="direct,nginx,haproxy,bowline-sidecar,bowline-mesh")
+    ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="environment for the Bowline proxies (e.g. DOTNET_gcServer=0); repeatable")
+    ap.add_argument("--out", default="latest", help="results name: bench/results/NAME.json and NAME.md")
+    ap.add_argument("--skip-extras", action="store_true", help="no HTTP/2 / stream measurements")
+    ap.add_argument("--keep-tmp", action="store_true")
+    ap.add_argument("--variants", action="store_true",
+                    help="bowline-sidecar (and nginx for scale) under each runtime setting in VARIANTS -> results/variants.*")
+    ap.add_argument("--profile", action="store_true",
+                    help="dotnet-trace each Bowline proxy during its fixed-rate run (bench/results/NAME-*.top.txt)")
+    cfg = ap.parse_args()
+    cfg.scenarios = cfg.scenarios.split(",")
+    cfg.env = dict(e.split("=", 1) for e in cfg.env)
+    if cfg.quick:
+        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 0.5, 2, 5, 2, 8, 3, 256, 2
+    else:
+        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 1, 5, 15, 5, 30, 10, 1024, 5
+
+    def on_signal(sig, _frame):
+        raise KeyboardInterrupt(f"signal {sig}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    if cfg.variants:
+        return variants(cfg)
+    res = dataplane(cfg)
+    res["load"]["rate"] = cfg.rate
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{cfg.out}.json"), "w") as f:
+        json.dump(res, f, indent=2)
+    md = markdown(res)
+    with open(os.path.join(RESULTS, f"{cfg.out}.md"), "w") as f:
+        f.write(md)
+    print(md)
+    log(f"wrote bench/results/{cfg.out}.json and .md")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted; everything started was stopped")
+        sys.exit(130)
