@@ -177,10 +177,11 @@ async Task<Dictionary<string, object>> SequentialAsync(string kind, string vsNam
     {
         var started = await ApplyAsync(vsName, VirtualService(vsName, host, destination, $"bench-{kind}-{n}"));
         applied.Add((n, (long)started));
-        var missing = await WaitAllAsync(kind, n, TimeSpan.FromSeconds(60));
+        var missing = await WaitAllAsync(kind, n, TimeSpan.FromSeconds(120));
         if (missing > 0)
         {
-            Log($"{kind} change {n}: {missing} proxies never ACKed it");
+            // Not lost: a later change's config carries it too, and its ACK still counts (it just comes late).
+            Log($"{kind} change {n}: {missing} proxies had not ACKed it after 120 s; applying the next change anyway");
         }
 
         await Task.Delay(250);
