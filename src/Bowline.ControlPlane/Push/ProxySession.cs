@@ -14,7 +14,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _stateLock = new();
     private ProxyState _state = initial;
-    private GeneratedConfig? _pending;
+    private ComposedConfig? _pending;
 
     public string Id => id;
     public WebSocket Socket => socket;
@@ -27,7 +27,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
     /// Offers a freshly computed config; queues it for sending when its version differs from the latest one this proxy
     /// got (or runs). Returns whether it was queued.
     /// </summary>
-    public bool Offer(GeneratedConfig config, (long Config, long Registry) stamp)
+    public bool Offer(ComposedConfig config, (long Config, long Registry) stamp)
     {
         lock (_stateLock)
         {
@@ -65,8 +65,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
             var nonce = Nonces.Next();
             // Recorded before sending: a fast ACK must find its nonce.
             Update(s => s with { SentVersion = config.Version, SentNonce = nonce });
-            var bytes = XdsJson.Serialize(new DiscoveryResponse { Version = config.Version, Nonce = nonce, Config = config.Config });
-            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+            await ResponseWriter.SendFullAsync(socket, config.Version, nonce, config, ct);
             Sent++;
         }
     }

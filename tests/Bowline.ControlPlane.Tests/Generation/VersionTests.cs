@@ -40,4 +40,35 @@ public sealed class VersionTests
             ProxyConfigGenerator.Generate(before, registry, pod).Version,
             ProxyConfigGenerator.Generate(after, registry, pod).Version);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(SourceLabelsRoute)]
+    public void Compose_EveryPod_SameVersionAsWholeConfig(string extra)
+    {
+        var snapshot = extra.Length == 0 ? Bookinfo.Snapshot(Bookinfo.All) : Bookinfo.Snapshot(Bookinfo.All, extra);
+        var registry = Bookinfo.Registry(Bookinfo.Gateway0);
+        var view = new MeshView(MeshModel.Build(snapshot, registry), (1, 1));
+
+        foreach (var pod in registry.Pods)
+        {
+            var whole = ProxyConfigGenerator.Generate(snapshot, registry, pod);
+            var composed = view.Compose(pod);
+
+            Assert.Equal(whole.Version, composed.Version);
+            Assert.Equal(whole.Config.Clusters.Select(c => c.Name), composed.Clusters.Select(c => c.Name));
+        }
+    }
+
+    private const string SourceLabelsRoute = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings-by-source}
+        spec:
+          hosts: [ratings]
+          http:
+          - match: [{sourceLabels: {app: reviews, version: v2}}]
+            route: [{destination: {host: ratings, subset: v1}}]
+          - route: [{destination: {host: ratings}}]
+        """;
 }

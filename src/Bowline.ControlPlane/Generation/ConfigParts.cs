@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Bowline.Api.Registry;
+using Bowline.Api.Xds;
+
+namespace Bowline.ControlPlane.Generation;
+
+/// <summary>One listener, route table or cluster as pushed: its push JSON and that JSON's SHA-256. Shared, never mutated.</summary>
+internal sealed class Part
+{
+    private Part(string name, byte[] json)
+    {
+        Name = name;
+        Json = json;
+        Hash = SHA256.HashData(json);
+    }
+
+    public string Name { get; }
+    public byte[] Json { get; }
+    public byte[] Hash { get; }
+
+    public static Part Of<T>(string name, T value, JsonTypeInfo<T> info) => new(name, JsonSerializer.SerializeToUtf8Bytes(value, info));
+    public static Part Of(Listener l) => Of(l.Name, l, XdsJson.Default.Listener);
+    public static Part Of(RouteTable t) => Of(t.Name, t, XdsJson.Default.RouteTable);
+    public static Part Of(Cluster c) => Of(c.Name, c, XdsJson.Default.Cluster);
+
+    public bool SameAs(Part other) => ReferenceEquals(this, other) || Hash.AsSpan().SequenceEqual(other.Hash);
+}
+
+/// <summary>
+/// A proxy's config as parts, in push order (each section sorted by name, as <see cref="ProxyConfigGenerator"/> sorts).
+/// Parts shared with other proxies are the same objects, so 2000 sidecars of one namespace hold one route table.
+/// </summary>
+internal sealed class ComposedConfig
+{
+    public ComposedConfig(Part[] listeners, Part[] routeTables, Part[] clusters, IReadOnlyList<string> notes)
+    {
+        Listeners = listeners;
+        RouteTables = routeTables;
+        Clusters = clusters;
+        Notes = notes;
+        var h = new ConfigVersion.Hasher();
+        foreach (var section in (Part[][])[listeners, routeTables, clusters])
+        {
+            h.Section(section.Length);
+            foreach (var p in section)
+            {
+                h.Append(p.Hash);
+            }
+        }
+
+        Version = h.Finish();
+    }
+
+    public string Version { get; }
+    public Part[] Listeners { get; }
+    public Part[] RouteTables { get; }
+    public Part[] Clusters { get; }
+    public IReadOnlyList<string> Notes { get; }
+
+    public static ComposedConfig From(GeneratedConfig g) => new(
+        [.. g.Config.Listeners.Select(Part.Of)], [.. g.Config.RouteTables.Select(Part.Of)], [.. g.Config.Clusters.Select(Part.Of)], g.Notes);
+}
+
+/// <summary>
+/// One (config, registry) generation pair seen by the push side: the <see cref="MeshModel"/> built once, and the
+/// sidecar parts shared per <see cref="SidecarGenerator.SharedKey"/>, computed on first use. Immutable from outside;
+/// the caches fill lock-free (a race computes a part twice, and one copy wins).
+/// </summary>
+internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stamp)
+{
+    private readonly ConcurrentDictionary<string, Lazy<SharedSidecar>> _shared = new(StringComparer.Ordinal);
+
+    public MeshModel Mesh => mesh;
+    public (long Config, long Registry) Stamp => stamp;
+
+    public ComposedConfig Compose(LocalPod pod)
+    {
+        if (pod.Role == ProxyRole.Gateway)
+        {
+            return ComposedConfig.From(ProxyConfigGenerator.Generate(mesh, pod));
+        }
+
+        var shared = _shared.GetOrAdd(SidecarGenerator.SharedKey(mesh, pod),
+            _ => new Lazy<SharedSidecar>(() => SharedSidecar.Build(mesh, pod))).Value;
+        var (listeners, inbound) = SidecarGenerator.BuildLocal(mesh, pod);
+        var local = inbound.OrderBy(c => c.Name, StringComparer.Ordinal).Select(Part.Of).ToArray();
+        // Merge the pod's clusters into the shared sorted list; on equal names the pod's comes first, as a stable sort
+        // of [inbound.., shared..] would order them.
+        var clusters = new Part[local.Length + shared.Clusters.Length];
+        int i = 0, j = 0, k = 0;
+        while (i < local.Length || j < shared.Clusters.Length)
+        {
+            clusters[k++] = j == shared.Clusters.Length
+                            || (i < local.Length && string.CompareOrdinal(local[i].Name, shared.Clusters[j].Name) <= 0)
+                ? local[i++]
+                : shared.Clusters[j++];
+        }
+
+        return new ComposedConfig(
+            [.. listeners.OrderBy(l => l.Name, StringComparer.Ordinal).Select(Part.Of)],
+            [shared.Table],
+            clusters,
+            shared.Notes);
+    }
+
+    private sealed class SharedSidecar
+    {
+        public required Part Table { get; init; }
+        public required Part[] Clusters { get; init; }
+        public required IReadOnlyList<string> Notes { get; init; }
+
+        public static SharedSidecar Build(MeshModel mesh, LocalPod pod)
+        {
+            var notes = new List<string>();
+            var (table, clusters) = SidecarGenerator.BuildShared(mesh, pod, notes);
+            return new SharedSidecar { Table = Part.Of(table), Clusters = [.. clusters.Select(Part.Of)], Notes = [.. notes.Distinct()] };
+        }
+    }
+}
