@@ -14,6 +14,7 @@ namespace Bowline.Api.Xds;
 [JsonSerializable(typeof(Listener))]
 [JsonSerializable(typeof(RouteTable))]
 [JsonSerializable(typeof(VirtualHost))]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Cluster))]
 public sealed partial class XdsJson : JsonSerializerContext
 {

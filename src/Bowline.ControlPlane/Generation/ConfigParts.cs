@@ -10,20 +10,24 @@ namespace Bowline.ControlPlane.Generation;
 /// <summary>One listener, route table or cluster as pushed: its push JSON and that JSON's SHA-256. Shared, never mutated.</summary>
 internal sealed class Part
 {
-    private Part(string name, byte[] json)
+    private Part(string name, byte[] json, Part[]? children)
     {
         Name = name;
         Json = json;
         Hash = SHA256.HashData(json);
+        Children = children;
     }
 
     public string Name { get; }
     public byte[] Json { get; }
     public byte[] Hash { get; }
+    /// <summary>A route table's virtual hosts as parts, so a delta can carry only the changed ones.</summary>
+    public Part[]? Children { get; }
 
-    public static Part Of<T>(string name, T value, JsonTypeInfo<T> info) => new(name, JsonSerializer.SerializeToUtf8Bytes(value, info));
+    public static Part Of<T>(string name, T value, JsonTypeInfo<T> info) => new(name, JsonSerializer.SerializeToUtf8Bytes(value, info), null);
     public static Part Of(Listener l) => Of(l.Name, l, XdsJson.Default.Listener);
-    public static Part Of(RouteTable t) => Of(t.Name, t, XdsJson.Default.RouteTable);
+    public static Part Of(RouteTable t) => new(t.Name, JsonSerializer.SerializeToUtf8Bytes(t, XdsJson.Default.RouteTable),
+        [.. t.VirtualHosts.Select(vh => Of(vh.Name, vh, XdsJson.Default.VirtualHost))]);
     public static Part Of(Cluster c) => Of(c.Name, c, XdsJson.Default.Cluster);
 
     public bool SameAs(Part other) => ReferenceEquals(this, other) || Hash.AsSpan().SequenceEqual(other.Hash);
@@ -62,6 +66,100 @@ internal sealed class ComposedConfig
 
     public static ComposedConfig From(GeneratedConfig g) => new(
         [.. g.Config.Listeners.Select(Part.Of)], [.. g.Config.RouteTables.Select(Part.Of)], [.. g.Config.Clusters.Select(Part.Of)], g.Notes);
+}
+
+/// <summary>What a <c>ConfigDelta</c> carries from one composed config to the next (parts as pushed).</summary>
+internal sealed record DeltaParts(
+    Part[] Listeners, Part[] RouteTables, Part[] Clusters, (string Table, Part[] Hosts)[] VirtualHosts,
+    string[] RemovedListeners, string[] RemovedRouteTables, string[] RemovedClusters)
+{
+    /// <summary>
+    /// The delta from <paramref name="old"/> to <paramref name="next"/>, or null when one cannot be trusted (duplicate
+    /// names). Sections are sorted by name, so a merge walk finds changes without dictionaries; shared parts are
+    /// the same objects, so most comparisons end at a reference check.
+    /// </summary>
+    public static DeltaParts? Diff(ComposedConfig old, ComposedConfig next)
+    {
+        if (!Section(old.Listeners, next.Listeners, out var listeners, out var removedListeners)
+            || !Section(old.Clusters, next.Clusters, out var clusters, out var removedClusters)
+            || !Section(old.RouteTables, next.RouteTables, out var tables, out var removedTables))
+        {
+            return null;
+        }
+
+        var upsertTables = new List<Part>();
+        var patches = new List<(string, Part[])>();
+        foreach (var t in tables)
+        {
+            var before = Array.Find(old.RouteTables, o => o.Name == t.Name);
+            if (before?.Children is { } oldHosts && t.Children is { } newHosts && SameNames(oldHosts, newHosts))
+            {
+                patches.Add((t.Name, [.. newHosts.Where((h, i) => !h.SameAs(oldHosts[i]))]));
+            }
+            else
+            {
+                upsertTables.Add(t);
+            }
+        }
+
+        return new DeltaParts([.. listeners], [.. upsertTables], [.. clusters], [.. patches],
+            [.. removedListeners], [.. removedTables], [.. removedClusters]);
+    }
+
+    private static bool SameNames(Part[] a, Part[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i].Name != b[i].Name || !names.Add(a[i].Name))
+            {
+                return false; // moved, added, removed or duplicate hosts: the table goes whole
+            }
+        }
+
+        return true;
+    }
+
+    private static bool Section(Part[] old, Part[] next, out List<Part> upserted, out List<string> removed)
+    {
+        upserted = [];
+        removed = [];
+        int i = 0, j = 0;
+        while (i < old.Length || j < next.Length)
+        {
+            if ((i > 0 && i < old.Length && old[i].Name == old[i - 1].Name) || (j > 0 && j < next.Length && next[j].Name == next[j - 1].Name))
+            {
+                return false;
+            }
+
+            var c = i == old.Length ? 1 : j == next.Length ? -1 : string.CompareOrdinal(old[i].Name, next[j].Name);
+            if (c < 0)
+            {
+                removed.Add(old[i++].Name);
+            }
+            else if (c > 0)
+            {
+                upserted.Add(next[j++]);
+            }
+            else
+            {
+                if (!next[j].SameAs(old[i]))
+                {
+                    upserted.Add(next[j]);
+                }
+
+                i++;
+                j++;
+            }
+        }
+
+        return true;
+    }
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Json;
 using Bowline.ControlPlane.Generation;
 
 namespace Bowline.ControlPlane.Push;
@@ -44,6 +45,55 @@ internal sealed class ResponseWriter : IDisposable
         await w.AppendAsync(Close, ct);
         await w.EndAsync(ct);
         return w.Sent;
+    }
+
+    public static async Task<long> SendDeltaAsync(WebSocket socket, string version, string nonce, string baseVersion, DeltaParts delta, CancellationToken ct)
+    {
+        using var w = new ResponseWriter(socket);
+        await w.HeadAsync(version, nonce, ct);
+        await w.AppendAsync(Encoding.UTF8.GetBytes($"\"delta\":{{\"baseVersion\":\"{baseVersion}\""), ct);
+        await w.PropertyAsync("listeners", delta.Listeners, ct);
+        await w.PropertyAsync("routeTables", delta.RouteTables, ct);
+        await w.PropertyAsync("clusters", delta.Clusters, ct);
+        if (delta.VirtualHosts.Length > 0)
+        {
+            await w.AppendAsync(",\"virtualHosts\":["u8.ToArray(), ct);
+            for (var i = 0; i < delta.VirtualHosts.Length; i++)
+            {
+                var (table, hosts) = delta.VirtualHosts[i];
+                await w.AppendAsync(Encoding.UTF8.GetBytes($"{(i > 0 ? "," : "")}{{\"routeTable\":{JsonString(table)},\"virtualHosts\":"), ct);
+                await w.ArrayAsync(hosts, ct);
+                await w.AppendAsync("}"u8.ToArray(), ct);
+            }
+
+            await w.AppendAsync(CloseArray, ct);
+        }
+
+        await w.NamesAsync("removedListeners", delta.RemovedListeners, ct);
+        await w.NamesAsync("removedRouteTables", delta.RemovedRouteTables, ct);
+        await w.NamesAsync("removedClusters", delta.RemovedClusters, ct);
+        await w.AppendAsync(Close, ct);
+        await w.EndAsync(ct);
+        return w.Sent;
+    }
+
+    private static string JsonString(string s) => JsonSerializer.Serialize(s, Bowline.Api.Xds.XdsJson.Default.String);
+
+    private async Task PropertyAsync(string name, Part[] parts, CancellationToken ct)
+    {
+        if (parts.Length > 0)
+        {
+            await AppendAsync(Encoding.UTF8.GetBytes($",\"{name}\":"), ct);
+            await ArrayAsync(parts, ct);
+        }
+    }
+
+    private async Task NamesAsync(string name, string[] names, CancellationToken ct)
+    {
+        if (names.Length > 0)
+        {
+            await AppendAsync(Encoding.UTF8.GetBytes($",\"{name}\":[{string.Join(",", names.Select(JsonString))}]"), ct);
+        }
     }
 
     private async Task HeadAsync(string version, string nonce, CancellationToken ct)

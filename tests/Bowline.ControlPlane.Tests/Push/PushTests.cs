@@ -29,8 +29,8 @@ public sealed class PushTests
 
         var r = await client.WaitForResponseAsync();
 
-        Assert.Equal(ProxyConfigGenerator.VersionOf(r.Config), r.Version);
-        Assert.Contains(r.Config.Listeners, l => l.Name == "outbound");
+        Assert.Equal(ProxyConfigGenerator.VersionOf(r.Config!), r.Version);
+        Assert.Contains(r.Config!.Listeners, l => l.Name == "outbound");
         Assert.False(string.IsNullOrEmpty(r.Nonce));
     }
 
@@ -109,7 +109,7 @@ public sealed class PushTests
 
         var second = await sidecar.WaitForResponseAsync(2);
         Assert.NotEqual(first.Version, second.Version);
-        Assert.Empty(second.Config.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local").Endpoints);
+        Assert.Empty(second.Config!.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local").Endpoints);
         await Wait.UntilAsync(() => f.Cp.Xds.Rounds > rounds, "the push round to finish");
         // The round is over and decided the gateway's config did not change: nothing queued for it.
         Assert.Equal(gw.Version, f.Cp.Xds.Session(GatewayId)!.State.Latest);
@@ -134,7 +134,7 @@ public sealed class PushTests
         await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED");
         // Initial config plus one or two rounds (the burst may straddle a 100 ms quiet period), not ten.
         Assert.InRange(client.Responses.Count, 2, 4);
-        var reviews = client.Responses[^1].Config.RouteTables[0].VirtualHosts.Single(h => h.Name == "reviews.default.svc.cluster.local:9080");
+        var reviews = client.Responses[^1].Config!.RouteTables[0].VirtualHosts.Single(h => h.Name == "reviews.default.svc.cluster.local:9080");
         Assert.Equal([95, 5], reviews.Routes[1].Destinations.Select(d => d.Weight).ToArray());
     }
 
@@ -190,7 +190,7 @@ public sealed class PushTests
         ControlPlaneFixture.WriteRegistry(f.StateDir, [.. Bookinfo.Pods, Bookinfo.Pod("reviews-v3-1", "reviews", "v3", 20060)]);
 
         var r = await client.WaitForResponseAsync(2);
-        var v3 = r.Config.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local");
+        var v3 = r.Config!.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local");
         Assert.Equal(["reviews-v3-0", "reviews-v3-1"], v3.Endpoints.Select(e => e.Pod!).ToArray());
     }
 
