@@ -117,6 +117,37 @@ public sealed class PushTests
     }
 
     [Fact]
+    public async Task Apply_AfterAck_SendsDeltaOfChangedVirtualHostsOnly_NackedDeltaResentWhole()
+    {
+        await using var f = await StartWithBookinfoAsync();
+        await using var client = await XdsTestClient.ConnectAsync(f.BaseAddress, "productpage-v1-0", autoAck: false);
+        var first = await client.WaitForResponseAsync();
+        Assert.NotNull(first.Config);
+        Assert.Null(first.Delta);
+        await client.AckAsync(first);
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED");
+
+        var (status, _) = await f.ApplyAsync(ReviewsSplit(30), "reviews.yaml");
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        var second = await client.WaitForResponseAsync(2);
+        // The delta carries the reviews virtual hosts it changed, nothing else; the client checked its version.
+        Assert.NotNull(second.Delta);
+        var patch = Assert.Single(second.Delta.VirtualHosts);
+        Assert.All(patch.VirtualHosts, h => Assert.StartsWith("reviews.", h.Name, StringComparison.Ordinal));
+        Assert.True(second.Delta.Listeners.IsDefaultOrEmpty && second.Delta.RouteTables.IsDefaultOrEmpty && second.Delta.Clusters.IsDefaultOrEmpty);
+
+        // The proxy could not rebuild it: the same version comes again, whole, and the proxy is not reported NACKED.
+        await client.NackAsync(second, first.Version, "delta onto x gives version y");
+        var third = await client.WaitForResponseAsync(3);
+        Assert.Equal(second.Version, third.Version);
+        Assert.Null(third.Delta);
+        Assert.Equal(ProxyConfigGenerator.VersionOf(third.Config!), third.Version);
+        Assert.NotEqual("NACKED", (await f.ProxyAsync(Productpage)).State);
+        await client.AckAsync(third);
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED after the whole config");
+    }
+
+    [Fact]
     public async Task Apply_BurstOfTen_CoalescedIntoFewPushes()
     {
         await using var f = await StartWithBookinfoAsync();
