@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -39,8 +40,11 @@ internal sealed class Part
 /// </summary>
 internal sealed class ComposedConfig
 {
-    public ComposedConfig(Part[] listeners, Part[] routeTables, Part[] clusters, IReadOnlyList<string> notes)
+    public ComposedConfig(Part[] listeners, Part[] routeTables, Part[] clusters, IReadOnlyList<string> notes,
+        SharedSidecar? shared = null, Part[]? localClusters = null)
     {
+        Shared = shared;
+        LocalClusters = localClusters ?? [];
         Listeners = listeners;
         RouteTables = routeTables;
         Clusters = clusters;
@@ -63,6 +67,9 @@ internal sealed class ComposedConfig
     public Part[] RouteTables { get; }
     public Part[] Clusters { get; }
     public IReadOnlyList<string> Notes { get; }
+    /// <summary>For a sidecar: the shared part (its route tables and outbound clusters) and the pod's own clusters.</summary>
+    public SharedSidecar? Shared { get; }
+    public Part[] LocalClusters { get; }
 
     public static ComposedConfig From(GeneratedConfig g) => new(
         [.. g.Config.Listeners.Select(Part.Of)], [.. g.Config.RouteTables.Select(Part.Of)], [.. g.Config.Clusters.Select(Part.Of)], g.Notes);
@@ -80,6 +87,11 @@ internal sealed record DeltaParts(
     /// </summary>
     public static DeltaParts? Diff(ComposedConfig old, ComposedConfig next)
     {
+        if (old.Shared is { } oldShared && next.Shared is { } newShared)
+        {
+            return WithShared(old, next, ReferenceEquals(oldShared, newShared) ? None : newShared.DeltaFrom(oldShared));
+        }
+
         if (!Section(old.Listeners, next.Listeners, out var listeners, out var removedListeners)
             || !Section(old.Clusters, next.Clusters, out var clusters, out var removedClusters)
             || !Section(old.RouteTables, next.RouteTables, out var tables, out var removedTables))
@@ -104,6 +116,28 @@ internal sealed record DeltaParts(
 
         return new DeltaParts([.. listeners], [.. upsertTables], [.. clusters], [.. patches],
             [.. removedListeners], [.. removedTables], [.. removedClusters]);
+    }
+
+    private static readonly DeltaParts None = new([], [], [], [], [], [], []);
+
+    /// <summary>A sidecar's delta: its own listeners and clusters compared here, the shared part's delta reused.</summary>
+    private static DeltaParts? WithShared(ComposedConfig old, ComposedConfig next, DeltaParts? shared)
+    {
+        if (shared is null
+            || !Section(old.Listeners, next.Listeners, out var listeners, out var removedListeners)
+            || !Section(old.LocalClusters, next.LocalClusters, out var clusters, out var removedClusters))
+        {
+            return null;
+        }
+
+        // A name both removed (from one list) and upserted (in the other) ends up upserted: the proxy removes first.
+        return shared with
+        {
+            Listeners = [.. listeners],
+            Clusters = [.. clusters, .. shared.Clusters],
+            RemovedListeners = [.. removedListeners],
+            RemovedClusters = [.. removedClusters, .. shared.RemovedClusters],
+        };
     }
 
     private static bool SameNames(Part[] a, Part[] b)
@@ -201,20 +235,35 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
             [.. listeners.OrderBy(l => l.Name, StringComparer.Ordinal).Select(Part.Of)],
             [shared.Table],
             clusters,
-            shared.Notes);
+            shared.Notes,
+            shared,
+            local);
     }
 
-    private sealed class SharedSidecar
-    {
-        public required Part Table { get; init; }
-        public required Part[] Clusters { get; init; }
-        public required IReadOnlyList<string> Notes { get; init; }
+}
 
-        public static SharedSidecar Build(MeshModel mesh, LocalPod pod)
-        {
-            var notes = new List<string>();
-            var (table, clusters) = SidecarGenerator.BuildShared(mesh, pod, notes);
-            return new SharedSidecar { Table = Part.Of(table), Clusters = [.. clusters.Select(Part.Of)], Notes = [.. notes.Distinct()] };
-        }
+/// <summary>The outbound route table and clusters shared by the sidecars of one <see cref="SidecarGenerator.SharedKey"/>.</summary>
+internal sealed class SharedSidecar
+{
+    // Deltas from earlier shared parts, computed once for all the proxies that move from that one to this one. Weak
+    // keys: an old shared part lives only as long as some proxy's ACKed config holds it.
+    private readonly ConditionalWeakTable<SharedSidecar, Lazy<DeltaParts?>> _deltas = [];
+
+    public required Part Table { get; init; }
+    public required Part[] Clusters { get; init; }
+    public required IReadOnlyList<string> Notes { get; init; }
+
+    /// <summary>Route table and outbound cluster changes from <paramref name="old"/> (null: send whole).</summary>
+    public DeltaParts? DeltaFrom(SharedSidecar old)
+    {
+        return _deltas.GetValue(old, o => new Lazy<DeltaParts?>(() => DeltaParts.Diff(
+            new ComposedConfig([], [o.Table], o.Clusters, []), new ComposedConfig([], [Table], Clusters, [])))).Value;
+    }
+
+    public static SharedSidecar Build(MeshModel mesh, LocalPod pod)
+    {
+        var notes = new List<string>();
+        var (table, clusters) = SidecarGenerator.BuildShared(mesh, pod, notes);
+        return new SharedSidecar { Table = Part.Of(table), Clusters = [.. clusters.Select(Part.Of)], Notes = [.. notes.Distinct()] };
     }
 }
