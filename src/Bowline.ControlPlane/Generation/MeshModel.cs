@@ -18,6 +18,9 @@ internal sealed class MeshModel
     public const string ClusterDomain = "svc.cluster.local";
 
     private readonly Dictionary<string, MeshService> _byHost;
+    // Kubernetes Services (their index in KubeServices) by (namespace, selector label=value): a pod is selected only by
+    // Services one of whose selector pairs it carries, so each sidecar looks at a few Services, not all of them.
+    private readonly Dictionary<(string Ns, string Key, string Value), List<int>> _kubeBySelectorLabel = [];
 
     private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
         IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices)
@@ -28,6 +31,21 @@ internal sealed class MeshModel
         Gateways = gateways;
         KubeServices = kubeServices;
         UsesSourceLabels = virtualServices.Any(vs => vs.Spec.Http.Any(h => h.Match.Any(m => m.SourceLabels.Count > 0)));
+        for (var i = 0; i < kubeServices.Count; i++)
+        {
+            var svc = kubeServices[i];
+            foreach (var (k, v) in svc.Spec.Selector)
+            {
+                var key = (svc.EffectiveNamespace, k, v);
+                if (!_kubeBySelectorLabel.TryGetValue(key, out var list))
+                {
+                    _kubeBySelectorLabel[key] = list = [];
+                }
+
+                list.Add(i);
+            }
+        }
+
         _byHost = new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase);
         foreach (var s in services)
         {
@@ -77,6 +95,24 @@ internal sealed class MeshModel
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
             kube);
+    }
+
+    /// <summary>
+    /// The Kubernetes Services that may select <paramref name="pod"/> (those with a selector pair it carries), in
+    /// <see cref="KubeServices"/> order; callers still check the whole selector.
+    /// </summary>
+    public IEnumerable<KubeService> KubeServicesSelecting(LocalPod pod)
+    {
+        var found = new SortedSet<int>();
+        foreach (var (k, v) in pod.Labels)
+        {
+            if (_kubeBySelectorLabel.TryGetValue((pod.Namespace, k, v), out var list))
+            {
+                found.UnionWith(list);
+            }
+        }
+
+        return found.Select(i => KubeServices[i]);
     }
 
     public MeshService? FindService(string hostname) => _byHost.GetValueOrDefault(hostname);

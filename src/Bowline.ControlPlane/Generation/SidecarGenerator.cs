@@ -98,7 +98,7 @@ internal static class SidecarGenerator
 
     private static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
     {
-        foreach (var svc in mesh.KubeServices)
+        foreach (var svc in mesh.KubeServicesSelecting(pod))
         {
             if (svc.EffectiveNamespace != pod.Namespace || svc.Spec.Selector.Count == 0
                 || !Labels.Contains(pod.Labels, svc.Spec.Selector))
