@@ -222,29 +222,49 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
         var shared = _shared.GetOrAdd(SidecarGenerator.SharedKey(mesh, pod),
             _ => new Lazy<SharedSidecar>(() => SharedSidecar.Build(mesh, pod))).Value;
-        var (listeners, inbound) = SidecarGenerator.BuildLocal(mesh, pod);
-        var local = inbound.OrderBy(c => c.Name, StringComparer.Ordinal).Select(Part.Of).ToArray();
+        var local = LocalPartsOf(pod);
+        var listenerParts = local.Listeners;
+        var localClusters = local.Clusters;
         // Merge the pod's clusters into the shared sorted list; on equal names the pod's comes first, as a stable sort
         // of [inbound.., shared..] would order them.
-        var clusters = new Part[local.Length + shared.Clusters.Length];
+        var clusters = new Part[localClusters.Length + shared.Clusters.Length];
         int i = 0, j = 0, k = 0;
-        while (i < local.Length || j < shared.Clusters.Length)
+        while (i < localClusters.Length || j < shared.Clusters.Length)
         {
             clusters[k++] = j == shared.Clusters.Length
-                            || (i < local.Length && string.CompareOrdinal(local[i].Name, shared.Clusters[j].Name) <= 0)
-                ? local[i++]
+                            || (i < localClusters.Length && string.CompareOrdinal(localClusters[i].Name, shared.Clusters[j].Name) <= 0)
+                ? localClusters[i++]
                 : shared.Clusters[j++];
         }
 
-        return new ComposedConfig(
-            [.. listeners.OrderBy(l => l.Name, StringComparer.Ordinal).Select(Part.Of)],
-            [shared.Table],
-            clusters,
-            shared.Notes,
-            shared,
-            local);
+        return new ComposedConfig(listenerParts, [shared.Table], clusters, shared.Notes, shared, localClusters);
     }
 
+    /// <summary>
+    /// The pod's own parts, reused across push rounds while the pod (the same registry object) and the protocols of its
+    /// ports (the only thing the mesh decides about them) stay the same: serializing and hashing them for every proxy
+    /// in every round was most of a round's cost.
+    /// </summary>
+    private LocalParts LocalPartsOf(LocalPod pod)
+    {
+        var protocols = pod.Ports.Select(p => SidecarGenerator.InboundProtocol(mesh, pod, p)).ToArray();
+        if (LocalCache.TryGetValue(pod, out var cached) && cached.Protocols.AsSpan().SequenceEqual(protocols))
+        {
+            return cached;
+        }
+
+        var (listeners, inbound) = SidecarGenerator.BuildLocal(mesh, pod);
+        var fresh = new LocalParts(
+            protocols,
+            [.. listeners.OrderBy(l => l.Name, StringComparer.Ordinal).Select(Part.Of)],
+            [.. inbound.OrderBy(c => c.Name, StringComparer.Ordinal).Select(Part.Of)]);
+        LocalCache.AddOrUpdate(pod, fresh);
+        return fresh;
+    }
+
+    private static readonly ConditionalWeakTable<LocalPod, LocalParts> LocalCache = [];
+
+    private sealed record LocalParts(UpstreamProtocol[] Protocols, Part[] Listeners, Part[] Clusters);
 }
 
 /// <summary>The outbound route table and clusters shared by the sidecars of one <see cref="SidecarGenerator.SharedKey"/>.</summary>

@@ -96,7 +96,7 @@ internal static class SidecarGenerator
         return names;
     }
 
-    private static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
+    public static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
     {
         foreach (var svc in mesh.KubeServicesSelecting(pod))
         {
