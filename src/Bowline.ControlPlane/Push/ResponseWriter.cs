@@ -14,7 +14,7 @@ namespace Bowline.ControlPlane.Push;
 /// </summary>
 internal sealed class ResponseWriter : IDisposable
 {
-    public const int FrameBytes = 64 * 1024;
+    public const int FrameBytes = 16 * 1024;
 
     private static readonly byte[] ConfigListeners = "\"config\":{\"listeners\":"u8.ToArray();
     private static readonly byte[] RouteTables = ",\"routeTables\":"u8.ToArray();
