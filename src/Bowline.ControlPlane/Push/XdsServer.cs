@@ -13,7 +13,9 @@ namespace Bowline.ControlPlane.Push;
 
 /// <summary>
 /// The push side: accepts proxy streams at <see cref="XdsProtocol.Path"/>, and on every (debounced) change recomputes
-/// the connected proxies' configs, sending only to those whose version changed.
+/// the connected proxies' configs, sending only to those whose version changed. The mesh and the parts sidecars share
+/// are computed once per (config, registry) generation (<see cref="MeshView"/>); per proxy only its own small parts
+/// and a version from part hashes are composed, and the session sends a delta from what the proxy last ACKed.
 /// </summary>
 internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log) : IDisposable
 {
