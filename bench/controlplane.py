@@ -71,7 +71,8 @@ Push latency = apply request sent → the last proxy's ACK of a config carrying 
 
 Control plane RSS: {r['rss_mb_after_sync']} MB after the initial sync, peak {r['rss_mb']} MB (per phase: sync
 {r.get('rss_mb_peak_sync', '–')}, one {one.get('rss_mb_peak', '–')}, all {all_.get('rss_mb_peak', '–')}, churn
-{churn.get('rss_mb_peak', '–')}); CPU {r['cpu_s']} s over the whole run. Missed ACKs: {one['missed_acks']} / {all_['missed_acks']} / {churn['missed_acks']}.
+{churn.get('rss_mb_peak', '–')}); CPU {r['cpu_s']} s over the whole run. Missed ACKs: {one['missed_acks']} / {all_['missed_acks']} / {churn['missed_acks']}; deltas NACKed for another base
+(then sent whole): {r.get('delta_nacks', '–')}.
 
 | target | | figure |
 |---|---|---|

@@ -265,6 +265,7 @@ var output = new Dictionary<string, object>
     ["rss_mb"] = Math.Round(Math.Max(rssPeak.Peak, cpu.RssMb()), 1),
     ["rss_mb_after_sync"] = Math.Round(rssIdle, 1),
     ["rss_mb_peak_sync"] = rssSyncPeak,
+    ["delta_nacks"] = proxies.Sum(p => p.DeltaNacks),
     ["cpu_s"] = Math.Round(cpu.CpuSeconds(), 2),
     ["one_service_change"] = one,
     ["all_services_change"] = all,
