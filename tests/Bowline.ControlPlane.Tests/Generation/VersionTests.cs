@@ -1,3 +1,4 @@
+using Bowline.Api.Xds;
 using Bowline.ControlPlane.Generation;
 
 namespace Bowline.ControlPlane.Tests.Generation;
@@ -47,7 +48,8 @@ public sealed class VersionTests
     public void Compose_EveryPod_SameVersionAsWholeConfig(string extra)
     {
         var snapshot = extra.Length == 0 ? Bookinfo.Snapshot(Bookinfo.All) : Bookinfo.Snapshot(Bookinfo.All, extra);
-        var registry = Bookinfo.Registry(Bookinfo.Gateway0);
+        // A sidecar in another namespace gets other short domains: it must not share the default namespace's parts.
+        var registry = Bookinfo.Registry(Bookinfo.Gateway0, Bookinfo.Pod("client-0", "client", "v1", 31000, ns: "other"));
         var view = new MeshView(MeshModel.Build(snapshot, registry), (1, 1));
 
         foreach (var pod in registry.Pods)
@@ -56,6 +58,7 @@ public sealed class VersionTests
             var composed = view.Compose(pod);
 
             Assert.Equal(whole.Version, composed.Version);
+            Assert.Equal(ConfigVersion.Of(whole.Config), composed.Version);
             Assert.Equal(whole.Config.Clusters.Select(c => c.Name), composed.Clusters.Select(c => c.Name));
         }
     }
