@@ -69,8 +69,10 @@ Push latency = apply request sent → the last proxy's ACK of a config carrying 
 | all services (wildcard VirtualService) | {all_['changes']} | {all_['p50_ms']} | {all_['p99_ms']} | {all_['max_ms']} | {all_['pushes_per_change']} | {all_['mb_pushed_per_change']} | {all_['cp_cpu_s_per_change']} |
 | churn at {churn['achieved_changes_per_s']}/s | {churn['changes']} | {churn['p50_ms']} | {churn['p99_ms']} | {churn['max_ms']} | – | – | {churn['cp_cpu_s']} s total, {churn['cp_vcpu']} vCPU |
 
-Control plane RSS: {r['rss_mb_after_sync']} MB after the initial sync, peak {r['rss_mb']} MB; CPU {r['cpu_s']} s over the
-whole run. Missed ACKs: {one['missed_acks']} / {all_['missed_acks']} / {churn['missed_acks']}.
+Control plane RSS: {r['rss_mb_after_sync']} MB after the initial sync, peak {r['rss_mb']} MB (per phase: sync
+{r.get('rss_mb_peak_sync', '–')}, one {one.get('rss_mb_peak', '–')}, all {all_.get('rss_mb_peak', '–')}, churn
+{churn.get('rss_mb_peak', '–')}); CPU {r['cpu_s']} s over the whole run. Missed ACKs: {one['missed_acks']} / {all_['missed_acks']} / {churn['missed_acks']}; deltas NACKed for another base
+(then sent whole): {r.get('delta_nacks', '–')}.
 
 | target | | figure |
 |---|---|---|

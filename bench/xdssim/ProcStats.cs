@@ -41,7 +41,9 @@ internal sealed class RssPeak : IDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                Peak = Math.Max(Peak, stats.RssMb());
+                var rss = stats.RssMb();
+                Peak = Math.Max(Peak, rss);
+                _phase = Math.Max(_phase, rss);
                 try
                 {
                     await Task.Delay(100, _stop.Token);
@@ -53,7 +55,12 @@ internal sealed class RssPeak : IDisposable
         });
     }
 
+    private double _phase;
+
     public double Peak { get; private set; }
+
+    /// <summary>The peak since the previous call (one phase of the run), then starts the next phase.</summary>
+    public double EndPhase() => Math.Round(Interlocked.Exchange(ref _phase, 0), 1);
 
     public async Task StopAsync()
     {

@@ -57,6 +57,8 @@ var cpu = new ProcStats(cpPid);
 
 // 1. Connect everyone (64 at a time) and wait for every first config to be ACKed.
 Log($"connecting {proxies.Length} simulated proxies");
+// From before the first connect: the initial sync (every proxy's whole config at once) is a phase of its own.
+using var rssPeak = new RssPeak(cpu);
 var sync = Stopwatch.StartNew();
 using (var gate = new SemaphoreSlim(64))
 {
@@ -82,7 +84,7 @@ var bytesAfterSync = proxies.Sum(p => p.ReceivedBytes);
 Log($"all {proxies.Length} proxies synced in {initialSync:F1} s ({bytesAfterSync / 1e6:F0} MB of config)");
 await Task.Delay(1000);
 var rssIdle = cpu.RssMb();
-using var rssPeak = new RssPeak(cpu);
+var rssSyncPeak = rssPeak.EndPhase();
 
 async Task<double> ApplyAsync(string name, string yaml)
 {
@@ -199,6 +201,7 @@ async Task<Dictionary<string, object>> SequentialAsync(string kind, string vsNam
         ["mb_pushed_per_change"] = Math.Round((proxies.Sum(p => p.ReceivedBytes) - bytes0) / 1e6 / changes, 1),
         ["cp_cpu_s_per_change"] = Math.Round((cpu.CpuSeconds() - cpu0) / changes, 3),
         ["missed_acks"] = miss,
+        ["rss_mb_peak"] = rssPeak.EndPhase(),
     };
     Log($"{kind}: p50 {result["p50_ms"]} ms, p99 {result["p99_ms"]} ms, {result["pushes_per_change"]} pushes and {result["mb_pushed_per_change"]} MB per change");
     return result;
@@ -241,6 +244,7 @@ var churn = new Dictionary<string, object>
     ["cp_cpu_s"] = Math.Round(churnCpu, 2),
     ["cp_vcpu"] = Math.Round(churnCpu / churnSeconds2, 3),
     ["missed_acks"] = churnMiss + churnMissing,
+    ["rss_mb_peak"] = rssPeak.EndPhase(),
 };
 Log($"churn: p50 {churn["p50_ms"]} ms, p99 {churn["p99_ms"]} ms, CP {churn["cp_vcpu"]} vCPU");
 
@@ -261,6 +265,8 @@ var output = new Dictionary<string, object>
     ["push_p99_ms"] = one["p99_ms"],
     ["rss_mb"] = Math.Round(Math.Max(rssPeak.Peak, cpu.RssMb()), 1),
     ["rss_mb_after_sync"] = Math.Round(rssIdle, 1),
+    ["rss_mb_peak_sync"] = rssSyncPeak,
+    ["delta_nacks"] = proxies.Sum(p => p.DeltaNacks),
     ["cpu_s"] = Math.Round(cpu.CpuSeconds(), 2),
     ["one_service_change"] = one,
     ["all_services_change"] = all,

@@ -33,6 +33,11 @@ internal sealed class SimProxy(Node node, Uri stream) : IDisposable
         await SendAsync(new DiscoveryRequest { Node = Node }, ct);
     }
 
+    private string? _running;
+
+    /// <summary>Deltas NACKed because they named another base than the version this proxy ran.</summary>
+    public int DeltaNacks { get; private set; }
+
     public async Task RunAsync(CancellationToken ct)
     {
         var socket = _socket!;
@@ -40,7 +45,7 @@ internal sealed class SimProxy(Node node, Uri stream) : IDisposable
         {
             while (!ct.IsCancellationRequested)
             {
-                string? version = null, nonce = null;
+                string? version = null, nonce = null, baseVersion = null;
                 var markers = new Dictionary<string, int>(StringComparer.Ordinal);
                 var filled = 0;
                 var first = true;
@@ -65,6 +70,7 @@ internal sealed class SimProxy(Node node, Uri stream) : IDisposable
                     {
                         version = StringField(span, "\"version\":\""u8);
                         nonce = StringField(span, "\"nonce\":\""u8);
+                        baseVersion = StringField(span, "\"baseVersion\":\""u8);
                         first = false;
                     }
 
@@ -81,6 +87,19 @@ internal sealed class SimProxy(Node node, Uri stream) : IDisposable
                     throw new InvalidDataException($"{Node.Id}: response without version/nonce at its head");
                 }
 
+                // A delta applies only onto the version it names: as a real proxy, NACK one from another base (the
+                // control plane then sends the config whole) and keep running what we ran.
+                if (baseVersion is not null && baseVersion != _running)
+                {
+                    DeltaNacks++;
+                    await SendAsync(new DiscoveryRequest
+                    {
+                        Node = Node, VersionInfo = _running, ResponseNonce = nonce, ErrorDetail = $"delta from {baseVersion}, running {_running}",
+                    }, ct);
+                    continue;
+                }
+
+                _running = version;
                 var ack = Stopwatch.GetTimestamp();
                 await SendAsync(new DiscoveryRequest { Node = Node, VersionInfo = version, ResponseNonce = nonce }, ct);
                 lock (Acks)

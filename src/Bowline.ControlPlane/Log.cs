@@ -45,6 +45,9 @@ internal static partial class Log
     [LoggerMessage(LogLevel.Warning, "xds: {Proxy} NACKed {Version}: {Reason}")]
     public static partial void Nack(this ILogger log, string proxy, string version, string reason);
 
+    [LoggerMessage(LogLevel.Information, "xds: {Proxy} NACKed the delta to {Version} ({Reason}); sending it whole")]
+    public static partial void DeltaNack(this ILogger log, string proxy, string version, string reason);
+
     [LoggerMessage(LogLevel.Warning, "config for {Proxy}: {Note}")]
     public static partial void GenerationNote(this ILogger log, string proxy, string note);
 }

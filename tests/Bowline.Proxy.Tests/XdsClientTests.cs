@@ -58,6 +58,61 @@ public sealed class XdsClientTests
     }
 
     [Fact]
+    public async Task RunAsync_Delta_AppliedOntoCurrentAndCheckedAgainstItsVersion()
+    {
+        await using var b1 = await TestBackend.StartAsync("b1");
+        await using var b2 = await TestBackend.StartAsync("b2");
+        await using var controlPlane = await FakeControlPlane.StartAsync();
+        await using var proxy = new ProxyUnderTest();
+        var options = new XdsClientOptions(controlPlane.Url, Node) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };
+        var client = new XdsClient(options, proxy.Manager, TimeProvider.System, NullLogger<XdsClient>.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = client.RunAsync(stop.Token);
+        var stream = await controlPlane.NextStreamAsync();
+        await stream.ReceiveAsync();
+
+        var whole = ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], Route("c1")))], [Cluster("c1", b1.Port), Cluster("gone", b1.Port)]);
+        var v1 = ConfigVersion.Of(whole);
+        await stream.SendAsync(new DiscoveryResponse { Version = v1, Nonce = "n1", Config = whole });
+        Assert.Null((await stream.ReceiveAsync()).ErrorDetail);
+        using var http = Clients.ViaProxy(proxy.ListenerUri("outbound"));
+        Assert.Equal("b1", await http.GetStringAsync("http://svc/"));
+
+        // A delta: one virtual host replaced, one cluster added, one removed. ACKed with the resulting version.
+        var delta = new ConfigDelta
+        {
+            BaseVersion = v1,
+            Clusters = [Cluster("c2", b2.Port)],
+            VirtualHosts = [new VirtualHostPatch { RouteTable = "outbound", VirtualHosts = [Host("svc", ["*"], Route("c2"))] }],
+            RemovedClusters = ["gone"],
+        };
+        var v2 = ConfigVersion.Of(whole with
+        {
+            RouteTables = [Table("outbound", Host("svc", ["*"], Route("c2")))],
+            Clusters = [Cluster("c1", b1.Port), Cluster("c2", b2.Port)],
+        });
+        await stream.SendAsync(new DiscoveryResponse { Version = v2, Nonce = "n2", Delta = delta });
+        var ack = await stream.ReceiveAsync();
+        Assert.Equal((v2, "n2", (string?)null), (ack.VersionInfo, ack.ResponseNonce, ack.ErrorDetail));
+        Assert.Equal("b2", await http.GetStringAsync("http://svc/"));
+
+        // A delta whose result is not the version it claims, and one from another base: NACKed, nothing changes.
+        var back = delta with { BaseVersion = v2, VirtualHosts = [new VirtualHostPatch { RouteTable = "outbound", VirtualHosts = [Host("svc", ["*"], Route("c1"))] }], Clusters = [], RemovedClusters = [] };
+        await stream.SendAsync(new DiscoveryResponse { Version = "000000000000", Nonce = "n3", Delta = back });
+        var nack = await stream.ReceiveAsync();
+        Assert.Equal((v2, "n3"), (nack.VersionInfo, nack.ResponseNonce));
+        Assert.Contains("not 000000000000", nack.ErrorDetail);
+        await stream.SendAsync(new DiscoveryResponse { Version = v1, Nonce = "n4", Delta = back with { BaseVersion = v1 } });
+        nack = await stream.ReceiveAsync();
+        Assert.Contains($"running {v2}", nack.ErrorDetail);
+        Assert.Equal("b2", await http.GetStringAsync("http://svc/"));
+
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+        stream.Abort();
+    }
+
+    [Fact]
     public async Task RunAsync_ControlPlaneNotUpYet_KeepsRetryingUntilItIs()
     {
         var port = FreePort.Get();

@@ -4,7 +4,8 @@ namespace Bowline.Api.Xds;
 
 /// <summary>
 /// Everything one proxy needs, computed by the control plane for that proxy alone: the push contract's payload.
-/// A proxy swaps it in whole (or rejects it whole) — there are no partial updates.
+/// A proxy swaps it in whole (or rejects it whole): a <see cref="ConfigDelta"/> is first applied onto the current
+/// config, and the resulting whole config is what gets validated and swapped in.
 /// </summary>
 public sealed record ProxyConfig
 {

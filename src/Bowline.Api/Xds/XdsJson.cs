@@ -11,6 +11,11 @@ namespace Bowline.Api.Xds;
 [JsonSerializable(typeof(DiscoveryRequest))]
 [JsonSerializable(typeof(DiscoveryResponse))]
 [JsonSerializable(typeof(ProxyConfig))]
+[JsonSerializable(typeof(Listener))]
+[JsonSerializable(typeof(RouteTable))]
+[JsonSerializable(typeof(VirtualHost))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(Cluster))]
 public sealed partial class XdsJson : JsonSerializerContext
 {
     public static byte[] Serialize(DiscoveryResponse r) => JsonSerializer.SerializeToUtf8Bytes(r, Default.DiscoveryResponse);

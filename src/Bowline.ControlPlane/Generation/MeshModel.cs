@@ -18,6 +18,9 @@ internal sealed class MeshModel
     public const string ClusterDomain = "svc.cluster.local";
 
     private readonly Dictionary<string, MeshService> _byHost;
+    // Kubernetes Services (their index in KubeServices) by (namespace, selector label=value): a pod is selected only by
+    // Services one of whose selector pairs it carries, so each sidecar looks at a few Services, not all of them.
+    private readonly Dictionary<(string Ns, string Key, string Value), List<int>> _kubeBySelectorLabel = [];
 
     private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
         IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices)
@@ -27,6 +30,22 @@ internal sealed class MeshModel
         DestinationRules = destinationRules;
         Gateways = gateways;
         KubeServices = kubeServices;
+        UsesSourceLabels = virtualServices.Any(vs => vs.Spec.Http.Any(h => h.Match.Any(m => m.SourceLabels.Count > 0)));
+        for (var i = 0; i < kubeServices.Count; i++)
+        {
+            var svc = kubeServices[i];
+            foreach (var (k, v) in svc.Spec.Selector)
+            {
+                var key = (svc.EffectiveNamespace, k, v);
+                if (!_kubeBySelectorLabel.TryGetValue(key, out var list))
+                {
+                    _kubeBySelectorLabel[key] = list = [];
+                }
+
+                list.Add(i);
+            }
+        }
+
         _byHost = new Dictionary<string, MeshService>(StringComparer.OrdinalIgnoreCase);
         foreach (var s in services)
         {
@@ -40,16 +59,19 @@ internal sealed class MeshModel
     public IReadOnlyList<DestinationRule> DestinationRules { get; }
     public IReadOnlyList<Gateway> Gateways { get; }
     public IReadOnlyList<KubeService> KubeServices { get; }
+    /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
+    public bool UsesSourceLabels { get; }
 
     public static MeshModel Build(ConfigSnapshot config, RegistrySnapshot registry)
     {
         var services = new List<MeshService>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var kube = config.OfType<KubeService>().ToList();
+        var pods = PodIndex.Of(registry.Pods);
         // Kubernetes Services first: a ServiceEntry naming the same host does not replace it.
         foreach (var svc in kube)
         {
-            var ms = FromKube(svc, registry.Pods);
+            var ms = FromKube(svc, pods);
             if (seen.Add(ms.Hostname))
             {
                 services.Add(ms);
@@ -73,6 +95,24 @@ internal sealed class MeshModel
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
             kube);
+    }
+
+    /// <summary>
+    /// The Kubernetes Services that may select <paramref name="pod"/> (those with a selector pair it carries), in
+    /// <see cref="KubeServices"/> order; callers still check the whole selector.
+    /// </summary>
+    public IEnumerable<KubeService> KubeServicesSelecting(LocalPod pod)
+    {
+        var found = new SortedSet<int>();
+        foreach (var (k, v) in pod.Labels)
+        {
+            if (_kubeBySelectorLabel.TryGetValue((pod.Namespace, k, v), out var list))
+            {
+                found.UnionWith(list);
+            }
+        }
+
+        return found.Select(i => KubeServices[i]);
     }
 
     public MeshService? FindService(string hostname) => _byHost.GetValueOrDefault(hostname);
@@ -176,14 +216,14 @@ internal sealed class MeshModel
         return TrafficPolicyBuilder.Apply(cluster, TrafficPolicyMerge.For(rule, subset, port));
     }
 
-    private static MeshService FromKube(KubeService svc, ImmutableArray<LocalPod> pods)
+    private static MeshService FromKube(KubeService svc, PodIndex pods)
     {
         var ns = svc.EffectiveNamespace;
         var selector = svc.Spec.Selector;
         // A Service without a selector has no automatic endpoints (Kubernetes leaves them to the user).
         var members = selector.Count == 0
             ? []
-            : pods.Where(p => p.Namespace == ns && Generation.Labels.Contains(p.Labels, selector)).ToList();
+            : pods.Candidates(ns, selector).Where(p => Generation.Labels.Contains(p.Labels, selector)).ToList();
         var ports = svc.Spec.Ports.Select(sp => new MeshServicePort(
             sp.Port,
             sp.Name,
@@ -219,6 +259,56 @@ internal sealed class MeshModel
                 return new MeshServicePort(gp.Number, gp.Name, Protocols.OfIstioPort(gp.Protocol), [.. endpoints]);
             });
             yield return new MeshService(host, se.EffectiveNamespace, null, [.. ports.OrderBy(p => p.Number)]);
+        }
+    }
+
+    /// <summary>
+    /// Pods by (namespace, label=value), so selecting a Service's pods looks at the pods carrying one of its selector's
+    /// labels instead of every pod of the mesh (services × pods per model build otherwise). Candidates keep registry order.
+    /// </summary>
+    private sealed class PodIndex
+    {
+        private readonly Dictionary<(string Ns, string Key, string Value), List<LocalPod>> _byLabel = [];
+
+        public static PodIndex Of(ImmutableArray<LocalPod> pods)
+        {
+            var index = new PodIndex();
+            foreach (var p in pods)
+            {
+                foreach (var (k, v) in p.Labels)
+                {
+                    if (!index._byLabel.TryGetValue((p.Namespace, k, v), out var list))
+                    {
+                        index._byLabel[(p.Namespace, k, v)] = list = [];
+                    }
+
+                    list.Add(p);
+                }
+            }
+
+            return index;
+        }
+
+        public List<LocalPod> Candidates(string ns, IReadOnlyDictionary<string, string> selector)
+        {
+            List<LocalPod> best = [];
+            var first = true;
+            foreach (var (k, v) in selector)
+            {
+                var list = _byLabel.GetValueOrDefault((ns, k, v));
+                if (list is null)
+                {
+                    return [];
+                }
+
+                if (first || list.Count < best.Count)
+                {
+                    best = list;
+                    first = false;
+                }
+            }
+
+            return best;
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Bowline.Api.Registry;
 using Bowline.Api.Xds;
 using Bowline.ControlPlane.Config;
@@ -31,10 +29,6 @@ internal static class ProxyConfigGenerator
         return new GeneratedConfig(config, VersionOf(config), [.. notes.Distinct()]);
     }
 
-    /// <summary>First 12 hex digits of the SHA-256 of the config's push JSON.</summary>
-    public static string VersionOf(ProxyConfig config)
-    {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(config, XdsJson.Default.ProxyConfig);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
-    }
+    /// <summary>The config's version (<see cref="ConfigVersion"/>: a hash over its parts' hashes).</summary>
+    public static string VersionOf(ProxyConfig config) => ConfigVersion.Of(config);
 }

@@ -18,6 +18,24 @@ internal static class SidecarGenerator
 
     public static ProxyConfig Build(MeshModel mesh, LocalPod pod, List<string> notes)
     {
+        var (listeners, inbound) = BuildLocal(mesh, pod);
+        var (table, outbound) = BuildShared(mesh, pod, notes);
+        return new ProxyConfig { Listeners = [.. listeners], RouteTables = [table], Clusters = [.. inbound, .. outbound] };
+    }
+
+    /// <summary>
+    /// What sidecars with the same key share: the outbound route table and the outbound clusters depend on the pod
+    /// only through its namespace (short domains, sourceNamespace) and, when some VirtualService matches on
+    /// sourceLabels, its labels.
+    /// </summary>
+    public static string SharedKey(MeshModel mesh, LocalPod pod) =>
+        mesh.UsesSourceLabels
+            ? pod.Namespace + "\n" + string.Join(",", pod.Labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))
+            : pod.Namespace;
+
+    /// <summary>The pod's own part: inbound listeners and clusters, and the outbound listener.</summary>
+    public static (List<Listener> Listeners, List<Cluster> InboundClusters) BuildLocal(MeshModel mesh, LocalPod pod)
+    {
         var listeners = new List<Listener>();
         var clusters = new List<Cluster>();
         foreach (var port in pod.Ports)
@@ -47,10 +65,22 @@ internal static class SidecarGenerator
             Port = pod.OutboundPort,
             RouteTable = OutboundName,
         });
+        return (listeners, clusters);
+    }
 
+    /// <summary>The part shared by every sidecar with the same <see cref="SharedKey"/>; clusters sorted by name.</summary>
+    public static (RouteTable Table, IReadOnlyList<Cluster> OutboundClusters) BuildShared(MeshModel mesh, LocalPod pod, List<string> notes)
+    {
         var table = OutboundTable(mesh, pod, notes);
-        // Istio gives a sidecar every cluster of the mesh (no Sidecar resource yet), plus any a route names that the
-        // mesh does not define (empty: requests to it get 503).
+        return (table, [.. SharedClusterNames(mesh, table).Select(mesh.BuildCluster)]);
+    }
+
+    /// <summary>
+    /// Istio gives a sidecar every cluster of the mesh (no Sidecar resource yet), plus any a route names that the mesh
+    /// does not define (empty: requests to it get 503). Sorted by name.
+    /// </summary>
+    public static SortedSet<string> SharedClusterNames(MeshModel mesh, RouteTable table)
+    {
         var names = new SortedSet<string>(mesh.AllClusterNames(), StringComparer.Ordinal);
         foreach (var vh in table.VirtualHosts)
         {
@@ -63,13 +93,12 @@ internal static class SidecarGenerator
             }
         }
 
-        clusters.AddRange(names.Select(mesh.BuildCluster));
-        return new ProxyConfig { Listeners = [.. listeners], RouteTables = [table], Clusters = [.. clusters] };
+        return names;
     }
 
-    private static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
+    public static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
     {
-        foreach (var svc in mesh.KubeServices)
+        foreach (var svc in mesh.KubeServicesSelecting(pod))
         {
             if (svc.EffectiveNamespace != pod.Namespace || svc.Spec.Selector.Count == 0
                 || !Labels.Contains(pod.Labels, svc.Spec.Selector))

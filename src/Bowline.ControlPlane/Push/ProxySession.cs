@@ -14,7 +14,13 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _stateLock = new();
     private ProxyState _state = initial;
-    private GeneratedConfig? _pending;
+    private ComposedConfig? _pending;
+    // The config last sent (awaiting its answer) and the one the proxy ACKed on this stream: a delta is computed
+    // against the latter, and a NACKed delta is re-sent whole (the proxy may not hold what we think it holds).
+    private ComposedConfig? _sent;
+    private bool _sentDelta;
+    private ComposedConfig? _acked;
+    private bool _forceFull;
 
     public string Id => id;
     public WebSocket Socket => socket;
@@ -27,7 +33,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
     /// Offers a freshly computed config; queues it for sending when its version differs from the latest one this proxy
     /// got (or runs). Returns whether it was queued.
     /// </summary>
-    public bool Offer(GeneratedConfig config, (long Config, long Registry) stamp)
+    public bool Offer(ComposedConfig config, (long Config, long Registry) stamp)
     {
         lock (_stateLock)
         {
@@ -63,10 +69,32 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
             }
 
             var nonce = Nonces.Next();
-            // Recorded before sending: a fast ACK must find its nonce.
-            Update(s => s with { SentVersion = config.Version, SentNonce = nonce });
-            var bytes = XdsJson.Serialize(new DiscoveryResponse { Version = config.Version, Nonce = nonce, Config = config.Config });
-            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+            DeltaParts? delta = null;
+            ComposedConfig? baseConfig;
+            lock (_stateLock)
+            {
+                baseConfig = _acked;
+                if (baseConfig is not null && !_forceFull && baseConfig.Version == _state.Acked)
+                {
+                    delta = DeltaParts.Diff(baseConfig, config);
+                }
+
+                _forceFull = false;
+                _sent = config;
+                _sentDelta = delta is not null;
+                // Recorded before sending: a fast ACK must find its nonce.
+                Volatile.Write(ref _state, _state with { SentVersion = config.Version, SentNonce = nonce });
+            }
+
+            if (delta is not null)
+            {
+                await ResponseWriter.SendDeltaAsync(socket, config.Version, nonce, baseConfig!.Version, delta, ct);
+            }
+            else
+            {
+                await ResponseWriter.SendFullAsync(socket, config.Version, nonce, config, ct);
+            }
+
             Sent++;
         }
     }
@@ -82,9 +110,18 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
 
         if (request.ErrorDetail is null)
         {
-            Update(x => x.SentNonce == request.ResponseNonce
-                ? x with { Acked = x.SentVersion, NackReason = null, NackVersion = null }
-                : x);
+            lock (_stateLock)
+            {
+                if (_state.SentNonce == request.ResponseNonce)
+                {
+                    _acked = _sent;
+                    Volatile.Write(ref _state, _state with { Acked = _state.SentVersion, NackReason = null, NackVersion = null });
+                }
+            }
+        }
+        else if (ResendWholeAfterDeltaNack(request))
+        {
+            log.DeltaNack(id, s.SentVersion ?? "?", request.ErrorDetail);
         }
         else
         {
@@ -93,6 +130,28 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
                 : x);
             log.Nack(id, s.SentVersion ?? "?", request.ErrorDetail);
         }
+    }
+
+    /// <summary>
+    /// A NACKed delta says the proxy could not rebuild the config from it, not that the config is bad: queue the same
+    /// config whole (unless a newer one is already queued), and keep the proxy's state as it was.
+    /// </summary>
+    private bool ResendWholeAfterDeltaNack(DiscoveryRequest request)
+    {
+        lock (_stateLock)
+        {
+            if (!_sentDelta || _state.SentNonce != request.ResponseNonce || _sent is null)
+            {
+                return false;
+            }
+
+            _forceFull = true;
+            _acked = null;
+            Interlocked.CompareExchange(ref _pending, _sent, null);
+        }
+
+        _wake.Writer.TryWrite(true);
+        return true;
     }
 
     public void MarkDisconnected() => Update(s => s with { Connected = false });

@@ -13,7 +13,9 @@ namespace Bowline.ControlPlane.Push;
 
 /// <summary>
 /// The push side: accepts proxy streams at <see cref="XdsProtocol.Path"/>, and on every (debounced) change recomputes
-/// the connected proxies' configs, sending only to those whose version changed.
+/// the connected proxies' configs, sending only to those whose version changed. The mesh and the parts sidecars share
+/// are computed once per (config, registry) generation (<see cref="MeshView"/>); per proxy only its own small parts
+/// and a version from part hashes are composed, and the session sends a delta from what the proxy last ACKed.
 /// </summary>
 internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log) : IDisposable
 {
@@ -24,6 +26,9 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
     private readonly ConcurrentDictionary<string, ProxyState> _lastKnown = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _loggedNotes = new(StringComparer.Ordinal);
     private int _rounds;
+    // The mesh of the latest (config, registry) generations, built once and shared by every connect and push round
+    // (a Lazy, so 2000 proxies connecting at once wait for one build instead of each running their own).
+    private ViewSlot? _view;
 
     /// <summary>Push rounds completed (tests wait on it).</summary>
     public int Rounds => Volatile.Read(ref _rounds);
@@ -92,8 +97,8 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         reg = registry.Current;
         if (reg.FindById(id) is { } current)
         {
-            var generated = Generate(MeshModel.Build(cfg, reg), current, id);
-            session.Offer(generated, (cfg.Generation, reg.Generation));
+            var view = ViewOf(cfg, reg);
+            session.Offer(Compose(view, current, id), view.Stamp);
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -169,7 +174,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         var watch = Stopwatch.StartNew();
         var cfg = store.Current;
         var reg = registry.Current;
-        var mesh = MeshModel.Build(cfg, reg);
+        var view = ViewOf(cfg, reg);
         int connected = 0, pushed = 0;
         foreach (var session in _sessions.Values)
         {
@@ -180,7 +185,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
                 continue; // gone from the registry: keep its stream (and last config) until it disconnects
             }
 
-            if (session.Offer(Generate(mesh, pod, session.Id), (cfg.Generation, reg.Generation)))
+            if (session.Offer(Compose(view, pod, session.Id), view.Stamp))
             {
                 pushed++;
             }
@@ -203,7 +208,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
     {
         var reg = registry.Current;
         var cfg = store.Current;
-        MeshModel? mesh = null;
+        MeshView? view = null;
         var result = new List<ProxyStatus>();
         foreach (var pod in reg.Pods.OrderBy(RegistrySnapshot.IdOf, StringComparer.Ordinal))
         {
@@ -215,7 +220,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
             // config would give, so a proxy is never reported SYNCED to a config it is about to be replaced from.
             if (!state.Connected || state.Stamp != (cfg.Generation, reg.Generation))
             {
-                latest = ProxyConfigGenerator.Generate(mesh ??= MeshModel.Build(cfg, reg), pod).Version;
+                latest = (view ??= ViewOf(cfg, reg)).Compose(pod).Version;
                 if (state.Connected && latest != state.Latest)
                 {
                     stateName = "STALE";
@@ -238,9 +243,33 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         return [.. result];
     }
 
-    private GeneratedConfig Generate(MeshModel mesh, LocalPod pod, string id)
+    private MeshView ViewOf(ConfigSnapshot cfg, RegistrySnapshot reg)
     {
-        var generated = ProxyConfigGenerator.Generate(mesh, pod);
+        while (true)
+        {
+            var seen = Volatile.Read(ref _view);
+            if (seen is { } v && v.Config == cfg.Generation && v.Registry == reg.Generation)
+            {
+                return v.View.Value;
+            }
+
+            if (seen is { } older && (older.Config > cfg.Generation || older.Registry > reg.Generation))
+            {
+                return new MeshView(MeshModel.Build(cfg, reg), (cfg.Generation, reg.Generation)); // a late caller: do not cache
+            }
+
+            var fresh = new ViewSlot(cfg.Generation, reg.Generation,
+                new Lazy<MeshView>(() => new MeshView(MeshModel.Build(cfg, reg), (cfg.Generation, reg.Generation))));
+            if (Interlocked.CompareExchange(ref _view, fresh, seen) == seen)
+            {
+                return fresh.View.Value;
+            }
+        }
+    }
+
+    private ComposedConfig Compose(MeshView view, LocalPod pod, string id)
+    {
+        var generated = view.Compose(pod);
         foreach (var note in generated.Notes)
         {
             if (_loggedNotes.TryAdd($"{id}\n{note}", true))
@@ -273,4 +302,6 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         {
         }
     }
+
+    private sealed record ViewSlot(long Config, long Registry, Lazy<MeshView> View);
 }

@@ -18,6 +18,9 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
     // Only the first failure of an outage is a warning; the retries every ~2 s after it would drown the log.
     private bool _failing;
 
+    // The config last applied through this client: the base a ConfigDelta is applied onto.
+    private (string Version, ProxyConfig Config)? _current;
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -77,7 +80,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
             // A stream that delivers a message is healthy: the next outage starts backing off from the beginning.
             _backoff.Reset();
             var response = XdsJson.ReadResponse(buffer.WrittenSpan) ?? throw new JsonException("empty discovery response");
-            var error = await applier.ApplyAsync(response.Version, response.Config, stoppingToken);
+            var error = await ApplyAsync(response, stoppingToken);
             if (error is null)
             {
                 LogApplied(logger, response.Version);
@@ -95,6 +98,49 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
                 ErrorDetail = error,
             }, stoppingToken);
         }
+    }
+
+    /// <summary>Applies a whole config, or a delta onto the current one (checked against the response's version).</summary>
+    private async Task<string?> ApplyAsync(DiscoveryResponse response, CancellationToken cancellationToken)
+    {
+        ProxyConfig config;
+        if (response.Config is { } whole)
+        {
+            config = whole;
+        }
+        else if (response.Delta is { } delta)
+        {
+            if (_current is not { } current || current.Version != delta.BaseVersion || applier.CurrentVersion != delta.BaseVersion)
+            {
+                return $"delta from {delta.BaseVersion}, but running {applier.CurrentVersion ?? "nothing"}";
+            }
+
+            var (result, error) = delta.ApplyTo(current.Config);
+            if (result is null)
+            {
+                return error;
+            }
+
+            var version = ConfigVersion.Of(result);
+            if (version != response.Version)
+            {
+                return $"delta onto {delta.BaseVersion} gives version {version}, not {response.Version}";
+            }
+
+            config = result;
+        }
+        else
+        {
+            return "response carries neither config nor delta";
+        }
+
+        var rejected = await applier.ApplyAsync(response.Version, config, cancellationToken);
+        if (rejected is null)
+        {
+            _current = (response.Version, config);
+        }
+
+        return rejected;
     }
 
     /// <summary>Reads one whole message (it may span several frames); false when the server closed the stream.</summary>

@@ -1,3 +1,4 @@
+using Bowline.Api.Xds;
 using Bowline.ControlPlane.Generation;
 
 namespace Bowline.ControlPlane.Tests.Generation;
@@ -40,4 +41,37 @@ public sealed class VersionTests
             ProxyConfigGenerator.Generate(before, registry, pod).Version,
             ProxyConfigGenerator.Generate(after, registry, pod).Version);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(SourceLabelsRoute)]
+    public void Compose_EveryPod_SameVersionAsWholeConfig(string extra)
+    {
+        var snapshot = extra.Length == 0 ? Bookinfo.Snapshot(Bookinfo.All) : Bookinfo.Snapshot(Bookinfo.All, extra);
+        // A sidecar in another namespace gets other short domains: it must not share the default namespace's parts.
+        var registry = Bookinfo.Registry(Bookinfo.Gateway0, Bookinfo.Pod("client-0", "client", "v1", 31000, ns: "other"));
+        var view = new MeshView(MeshModel.Build(snapshot, registry), (1, 1));
+
+        foreach (var pod in registry.Pods)
+        {
+            var whole = ProxyConfigGenerator.Generate(snapshot, registry, pod);
+            var composed = view.Compose(pod);
+
+            Assert.Equal(whole.Version, composed.Version);
+            Assert.Equal(ConfigVersion.Of(whole.Config), composed.Version);
+            Assert.Equal(whole.Config.Clusters.Select(c => c.Name), composed.Clusters.Select(c => c.Name));
+        }
+    }
+
+    private const string SourceLabelsRoute = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: ratings-by-source}
+        spec:
+          hosts: [ratings]
+          http:
+          - match: [{sourceLabels: {app: reviews, version: v2}}]
+            route: [{destination: {host: ratings, subset: v1}}]
+          - route: [{destination: {host: ratings}}]
+        """;
 }

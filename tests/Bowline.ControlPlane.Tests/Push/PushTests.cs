@@ -29,8 +29,8 @@ public sealed class PushTests
 
         var r = await client.WaitForResponseAsync();
 
-        Assert.Equal(ProxyConfigGenerator.VersionOf(r.Config), r.Version);
-        Assert.Contains(r.Config.Listeners, l => l.Name == "outbound");
+        Assert.Equal(ProxyConfigGenerator.VersionOf(r.Config!), r.Version);
+        Assert.Contains(r.Config!.Listeners, l => l.Name == "outbound");
         Assert.False(string.IsNullOrEmpty(r.Nonce));
     }
 
@@ -109,11 +109,42 @@ public sealed class PushTests
 
         var second = await sidecar.WaitForResponseAsync(2);
         Assert.NotEqual(first.Version, second.Version);
-        Assert.Empty(second.Config.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local").Endpoints);
+        Assert.Empty(second.Config!.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local").Endpoints);
         await Wait.UntilAsync(() => f.Cp.Xds.Rounds > rounds, "the push round to finish");
         // The round is over and decided the gateway's config did not change: nothing queued for it.
         Assert.Equal(gw.Version, f.Cp.Xds.Session(GatewayId)!.State.Latest);
         Assert.Single(gateway.Responses);
+    }
+
+    [Fact]
+    public async Task Apply_AfterAck_SendsDeltaOfChangedVirtualHostsOnly_NackedDeltaResentWhole()
+    {
+        await using var f = await StartWithBookinfoAsync();
+        await using var client = await XdsTestClient.ConnectAsync(f.BaseAddress, "productpage-v1-0", autoAck: false);
+        var first = await client.WaitForResponseAsync();
+        Assert.NotNull(first.Config);
+        Assert.Null(first.Delta);
+        await client.AckAsync(first);
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED");
+
+        var (status, _) = await f.ApplyAsync(ReviewsSplit(30), "reviews.yaml");
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        var second = await client.WaitForResponseAsync(2);
+        // The delta carries the reviews virtual hosts it changed, nothing else; the client checked its version.
+        Assert.NotNull(second.Delta);
+        var patch = Assert.Single(second.Delta.VirtualHosts);
+        Assert.All(patch.VirtualHosts, h => Assert.StartsWith("reviews.", h.Name, StringComparison.Ordinal));
+        Assert.True(second.Delta.Listeners.IsDefaultOrEmpty && second.Delta.RouteTables.IsDefaultOrEmpty && second.Delta.Clusters.IsDefaultOrEmpty);
+
+        // The proxy could not rebuild it: the same version comes again, whole, and the proxy is not reported NACKED.
+        await client.NackAsync(second, first.Version, "delta onto x gives version y");
+        var third = await client.WaitForResponseAsync(3);
+        Assert.Equal(second.Version, third.Version);
+        Assert.Null(third.Delta);
+        Assert.Equal(ProxyConfigGenerator.VersionOf(third.Config!), third.Version);
+        Assert.NotEqual("NACKED", (await f.ProxyAsync(Productpage)).State);
+        await client.AckAsync(third);
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED after the whole config");
     }
 
     [Fact]
@@ -134,7 +165,7 @@ public sealed class PushTests
         await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED");
         // Initial config plus one or two rounds (the burst may straddle a 100 ms quiet period), not ten.
         Assert.InRange(client.Responses.Count, 2, 4);
-        var reviews = client.Responses[^1].Config.RouteTables[0].VirtualHosts.Single(h => h.Name == "reviews.default.svc.cluster.local:9080");
+        var reviews = client.Responses[^1].Config!.RouteTables[0].VirtualHosts.Single(h => h.Name == "reviews.default.svc.cluster.local:9080");
         Assert.Equal([95, 5], reviews.Routes[1].Destinations.Select(d => d.Weight).ToArray());
     }
 
@@ -190,7 +221,7 @@ public sealed class PushTests
         ControlPlaneFixture.WriteRegistry(f.StateDir, [.. Bookinfo.Pods, Bookinfo.Pod("reviews-v3-1", "reviews", "v3", 20060)]);
 
         var r = await client.WaitForResponseAsync(2);
-        var v3 = r.Config.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local");
+        var v3 = r.Config!.Clusters.Single(c => c.Name == "outbound|9080|v3|reviews.default.svc.cluster.local");
         Assert.Equal(["reviews-v3-0", "reviews-v3-1"], v3.Endpoints.Select(e => e.Pod!).ToArray());
     }
 

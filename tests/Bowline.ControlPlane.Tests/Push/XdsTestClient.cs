@@ -12,6 +12,7 @@ internal sealed class XdsTestClient : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
+    private ProxyConfig? _acked;
 
     private XdsTestClient(string pod, string ns) => _node = new Node { Id = $"{pod}.{ns}", Pod = pod, Namespace = ns };
 
@@ -50,8 +51,23 @@ internal sealed class XdsTestClient : IAsyncDisposable
         return Responses[count - 1];
     }
 
-    public Task AckAsync(DiscoveryResponse r) =>
-        SendAsync(new DiscoveryRequest { Node = _node, VersionInfo = r.Version, ResponseNonce = r.Nonce });
+    public Task AckAsync(DiscoveryResponse r)
+    {
+        Volatile.Write(ref _acked, r.Config);
+        return SendAsync(new DiscoveryRequest { Node = _node, VersionInfo = r.Version, ResponseNonce = r.Nonce });
+    }
+
+    /// <summary>Responses that were deltas (their Config is the resolved whole config).</summary>
+    public int Deltas
+    {
+        get
+        {
+            lock (_responses)
+            {
+                return _responses.Count(r => r.Delta is not null);
+            }
+        }
+    }
 
     public Task NackAsync(DiscoveryResponse r, string? runningVersion, string reason) =>
         SendAsync(new DiscoveryRequest { Node = _node, VersionInfo = runningVersion, ResponseNonce = r.Nonce, ErrorDetail = reason });
@@ -92,6 +108,15 @@ internal sealed class XdsTestClient : IAsyncDisposable
                 while (!r.EndOfMessage);
 
                 var response = XdsJson.ReadResponse(ms.ToArray())!;
+                if (response.Delta is { } delta)
+                {
+                    // Recorded as the whole config it makes of the last ACKed one, as a proxy would apply it.
+                    var (config, error) = delta.ApplyTo(Volatile.Read(ref _acked) ?? throw new InvalidOperationException("delta before any ACK"));
+                    Assert.Null(error);
+                    Assert.Equal(response.Version, ConfigVersion.Of(config!));
+                    response = response with { Config = config };
+                }
+
                 lock (_responses)
                 {
                     _responses.Add(response);
