@@ -24,6 +24,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.path.join(ROOT, "artifacts", "bin")
 PROXY_DLL = os.path.join(BIN, "Bowline.Proxy", "release", "Bowline.Proxy.dll")
+# The Native AOT proxy (`./bowline build-aot`); `bowline up` runs it instead of the dll while it is at least as new as
+# the JIT build of the proxy and its Bowline.Api (else it is stale). bench/run applies the same rule (--proxy auto).
+PROXY_AOT = os.path.join(ROOT, "artifacts", "aot", "publish", "Bowline.Proxy", "release_linux-x64", "Bowline.Proxy")
+PROXY_JIT_PARTS = [PROXY_DLL, os.path.join(BIN, "Bowline.Proxy", "release", "Bowline.Api.dll")]
+
+
+def proxy_command(kind):
+    """(argv prefix, label) of the proxy binary: 'jit', 'aot', or 'auto' (what `bowline up` would run)."""
+    fresh = os.path.exists(PROXY_AOT) and all(
+        os.path.getmtime(PROXY_AOT) >= os.path.getmtime(p) for p in PROXY_JIT_PARTS if os.path.exists(p))
+    if kind == "aot" or (kind == "auto" and fresh):
+        if not os.path.exists(PROXY_AOT):
+            raise SystemExit("bench/run: no AOT proxy; build it with ./bowline build-aot")
+        return [PROXY_AOT], "Native AOT (net9.0, artifacts/aot)"
+    return ["dotnet", PROXY_DLL], "JIT (net10.0, dotnet Bowline.Proxy.dll)"
 CP_DLL = os.path.join(BIN, "Bowline.ControlPlane", "release", "Bowline.ControlPlane.dll")
 LOADGEN_DLL = os.path.join(BIN, "Bowline.Bench.LoadGen", "release", "Bowline.Bench.LoadGen.dll")
 RESULTS = os.path.join(HERE, "results")
@@ -353,8 +368,9 @@ class Bowline:
     """Bowline's control plane with a registry of two pods: "upstream-0" (inbound :80 → the upstream nginx) and
     "client-0" (its outbound listener routes `Host: upstream:80` to upstream-0's inbound listener)."""
 
-    def __init__(self, tmp, procs, upstream_port):
+    def __init__(self, tmp, procs, upstream_port, proxy_kind="auto"):
         self.tmp, self.procs = tmp, procs
+        self.proxy_argv = proxy_command(proxy_kind)[0]
         self.state = os.path.join(tmp, "cp-state")
         os.makedirs(self.state, exist_ok=True)
         self.cp_port = free_port()
@@ -385,7 +401,7 @@ class Bowline:
 
     def start_proxy(self, pod, env):
         """Starts one sidecar on the proxy core; returns (process, ms from start to admin /ready 200)."""
-        p = self.procs.start(f"proxy-{pod}", ["dotnet", PROXY_DLL, "--id", f"{pod}.bench", "--pod", pod,
+        p = self.procs.start(f"proxy-{pod}", self.proxy_argv + ["--id", f"{pod}.bench", "--pod", pod,
                                               "--namespace", "bench", "--xds", f"http://127.0.0.1:{self.cp_port}",
                                               "--admin", f"127.0.0.1:{self.admin[pod]}"],
                              core=PROXY_CORE, env=env, logdir=self.tmp)
@@ -493,7 +509,7 @@ def dataplane(cfg):
            "load": {"rps_max": "wrk -t1 -c64 HTTP/1.1 keep-alive, GET 1 KB", "latency":
                     f"open-loop {cfg.rate} rps over 16 keep-alive connections, latency from each request's due time",
                     "wrk_s": cfg.wrk, "latency_s": cfg.lg, "latency_warmup_s": cfg.lg_warm},
-           "bowline_env": cfg.env, "scenarios": [], "http2": [], "stream": {}}
+           "bowline_env": cfg.env, "bowline_proxy": proxy_command(cfg.proxy)[1], "scenarios": [], "http2": [], "stream": {}}
     try:
         up_port, up_h2 = free_port(), free_port()
         conf = write_upstream(tmp, up_port, up_h2, cfg.big_mb)
@@ -524,7 +540,7 @@ def dataplane(cfg):
             procs.stop(p)
 
         if any(s.startswith("bowline") for s in selected):
-            bl = Bowline(tmp, procs, up_port)
+            bl = Bowline(tmp, procs, up_port, cfg.proxy)
             bl.start_control_plane()
             env = dict(cfg.env)
             if "bowline-sidecar" in selected:
@@ -636,6 +652,8 @@ def markdown(res):
     rows = targets(res)
     if rows:
         lines += ["", "| target | | figure |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    if res.get("bowline_proxy"):
+        lines += ["", f"Bowline proxy binary: {res['bowline_proxy']}."]
     if res.get("bowline_env"):
         lines += ["", f"Bowline proxy environment: `{' '.join(f'{k}={v}' for k, v in res['bowline_env'].items())}`"]
     lines += ["", f"Run took {res['duration_s']} s. Measured on a shared machine: compare within one run, not across runs."]
@@ -697,6 +715,8 @@ def main():
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for the Bowline proxies (e.g. DOTNET_gcServer=0); repeatable")
     ap.add_argument("--out", default="latest", help="results name: bench/results/NAME.json and NAME.md")
+    ap.add_argument("--proxy", choices=["auto", "jit", "aot"], default="auto",
+                    help="proxy binary: auto = what `bowline up` runs (the AOT build when present and fresh), jit, aot")
     ap.add_argument("--skip-extras", action="store_true", help="no HTTP/2 / stream measurements")
     ap.add_argument("--keep-tmp", action="store_true")
     ap.add_argument("--variants", action="store_true",

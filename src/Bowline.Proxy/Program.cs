@@ -7,6 +7,8 @@ using Bowline.Proxy.Listeners;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Xds;
 
+RuntimeSettings.Apply();
+
 ProxyArgs proxyArgs;
 try
 {

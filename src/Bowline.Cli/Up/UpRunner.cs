@@ -140,6 +140,8 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             return Fail($"the control plane refused {options.Directory}");
         }
 
+        // The AOT proxy when built and current, else the JIT one through the dotnet host.
+        var nativeProxy = BinaryLocator.ProxyNative;
         var proxies = new List<(PlannedPod Pod, SupervisedProcess Process)>();
         foreach (var planned in plan.Pods)
         {
@@ -148,9 +150,10 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
                 supervisor.Start(planned.Pod.Name, "/bin/sh", ["-c", "exec " + command], deployment.Folder, AppEnvironment(planned.Pod, deployment));
             }
             var name = planned.Pod.Role == ProxyRole.Gateway ? planned.Pod.Name : planned.Pod.Name + ".proxy";
-            proxies.Add((planned, supervisor.Start(name, dotnet,
+            string[] proxyCommand = nativeProxy is null ? [binaries.Proxy] : [];
+            proxies.Add((planned, supervisor.Start(name, nativeProxy ?? dotnet,
             [
-                binaries.Proxy,
+                .. proxyCommand,
                 "--id", planned.ProxyId,
                 "--pod", planned.Pod.Name,
                 "--namespace", planned.Pod.Namespace,
@@ -175,7 +178,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             Gateways = [.. gateway.GatewayPorts.OrderBy(kv => kv.Key).Select(kv => new MeshGateway(kv.Key, $"127.0.0.1:{kv.Value}"))],
             Proxies = [.. proxies.Select(p => new MeshProxy(p.Pod.ProxyId, $"127.0.0.1:{p.Pod.Pod.AdminPort}"))],
         });
-        PrintSummary(plan, controlPlaneUrl, clock.Elapsed);
+        PrintSummary(plan, controlPlaneUrl, nativeProxy, clock.Elapsed);
         return 0;
     }
 
@@ -201,7 +204,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         return env.ToImmutable();
     }
 
-    private void PrintSummary(MeshPlan plan, Uri controlPlane, TimeSpan elapsed)
+    private void PrintSummary(MeshPlan plan, Uri controlPlane, string? nativeProxy, TimeSpan elapsed)
     {
         var output = context.Out;
         output.WriteLine();
@@ -216,6 +219,11 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         {
             output.WriteLine($"proxy          {pod.ProxyId,-40} admin 127.0.0.1:{pod.Pod.AdminPort}");
         }
+        if (nativeProxy is not null)
+        {
+            output.WriteLine($"proxy binary   {nativeProxy} (Native AOT)");
+        }
+
         output.WriteLine($"logs           {_home.LogsDir}");
         output.WriteLine();
         output.WriteLine($"ready in {elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s — Ctrl-C to stop");

@@ -359,7 +359,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         if (!headers.ContainsKey("x-request-id"))
         {
-            request.Headers.TryAddWithoutValidation("x-request-id", Guid.NewGuid().ToString());
+            request.Headers.TryAddWithoutValidation("x-request-id", RequestId.New());
         }
 
         // Envoy's default order: the destination's edits first, then the route's (so the route's set wins).
@@ -411,7 +411,13 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         try
         {
             await using var upstream = await response.Content.ReadAsStreamAsync(token);
-            await downstream.StartAsync(token);
+            if (response.Content.Headers.ContentLength is null)
+            {
+                // A body of unknown length may be a stream (server-sent events): the client gets the headers now.
+                // With a known length the first body write carries them: one send instead of two.
+                await downstream.StartAsync(token);
+            }
+
             await upstream.CopyToAsync(downstream.Body, token);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)

@@ -45,7 +45,10 @@ internal sealed class ListenerServer : IAsyncDisposable
             listen.Use(H2cPriorKnowledge.Detect);
         });
 
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggerFactory);
+        // With inline socket completions (RuntimeSettings), run Kestrel's continuations on the epoll thread too: a
+        // request is read, routed and handed to the upstream without a thread-pool hop. The pipeline never blocks.
+        var transportOptions = new SocketTransportOptions { UnsafePreferInlineScheduling = RuntimeSettings.InlineSocketCompletions };
+        var transport = new SocketTransportFactory(Options.Create(transportOptions), loggerFactory);
         _server = new KestrelServer(Options.Create(options), transport, loggerFactory);
     }
 
