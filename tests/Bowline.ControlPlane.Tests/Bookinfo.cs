@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Bowline.Api.Management;
 using Bowline.Api.Registry;
+using Bowline.Api.Xds;
 using Bowline.ControlPlane.Config;
+using Bowline.ControlPlane.Generation;
 using Bowline.ControlPlane.Registry;
 
 namespace Bowline.ControlPlane.Tests;
@@ -140,4 +142,23 @@ internal static class Bookinfo
     public static RegistrySnapshot Registry(params LocalPod[] extra) => new(1, [.. Pods, .. extra]);
 
     public static LocalPod PodNamed(string name) => Pods.Single(p => p.Name == name);
+
+    /// <summary>ratings with one subset, v1: the DestinationRule the route-feature tests put beside their VirtualService.</summary>
+    public const string RatingsRule = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: ratings}
+        spec:
+          host: ratings
+          subsets:
+          - {name: v1, labels: {version: v1}}
+        """;
+
+    /// <summary>The routes reviews-v2's sidecar gets for ratings:9080 under <paramref name="vs"/> (and <see cref="RatingsRule"/>).</summary>
+    public static ImmutableArray<Route> RatingsRoutes(string vs, List<string>? notes = null)
+    {
+        var generated = ProxyConfigGenerator.Generate(Snapshot(Services, RatingsRule, vs), Registry(), PodNamed("reviews-v2-0"));
+        notes?.AddRange(generated.Notes);
+        return generated.Config.RouteTables.Single(t => t.Name == "outbound").VirtualHosts.Single(h => h.Name == "ratings.default.svc.cluster.local:9080").Routes;
+    }
 }

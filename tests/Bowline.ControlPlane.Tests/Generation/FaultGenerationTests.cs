@@ -61,23 +61,6 @@ public sealed class FaultGenerationTests
                 subset: v1
         """;
 
-    private const string RatingsRule = """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: ratings}
-        spec:
-          host: ratings
-          subsets:
-          - {name: v1, labels: {version: v1}}
-        """;
-
-    private static ImmutableArray<Route> RatingsRoutes(string vs, List<string>? notes = null)
-    {
-        var generated = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.Services, RatingsRule, vs), Bookinfo.Registry(), Bookinfo.PodNamed("reviews-v2-0"));
-        notes?.AddRange(generated.Notes);
-        return generated.Config.RouteTables.Single(t => t.Name == "outbound").VirtualHosts.Single(h => h.Name == "ratings.default.svc.cluster.local:9080").Routes;
-    }
-
     private static string RatingsFault(string fault) => $$"""
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -94,7 +77,7 @@ public sealed class FaultGenerationTests
     public void Generate_IstioDelayTask_SevenSecondDelayOnTheJasonRouteOnly()
     {
         var notes = new List<string>();
-        var routes = RatingsRoutes(IstioDelay, notes);
+        var routes = Bookinfo.RatingsRoutes(IstioDelay, notes);
 
         Assert.Equal(2, routes.Length);
         Assert.Equal("jason", Assert.Single(routes[0].Matches).Headers["end-user"].Exact);
@@ -107,7 +90,7 @@ public sealed class FaultGenerationTests
     public void Generate_IstioAbortTask_Http500OnTheJasonRouteOnly()
     {
         var notes = new List<string>();
-        var routes = RatingsRoutes(IstioAbort, notes);
+        var routes = Bookinfo.RatingsRoutes(IstioAbort, notes);
 
         Assert.Equal(new FaultPolicy { Abort = new FaultAbort { HttpStatus = 500, Percentage = 100 } }, routes[0].Fault);
         Assert.Null(routes[1].Fault);
@@ -120,7 +103,7 @@ public sealed class FaultGenerationTests
     [InlineData("{abort: {httpStatus: 503, percent: 30, percentage: {value: 0.1}}}", 0.1)]
     [InlineData("{abort: {httpStatus: 503}}", 100)]
     public void Generate_AbortPercentage_PercentageWinsOverPercentAndDefaultsTo100(string fault, double expected) =>
-        Assert.Equal(expected, RatingsRoutes(RatingsFault(fault))[0].Fault!.Abort!.Percentage);
+        Assert.Equal(expected, Bookinfo.RatingsRoutes(RatingsFault(fault))[0].Fault!.Abort!.Percentage);
 
     [Theory]
     [InlineData("{delay: {fixedDelay: 250ms, percentage: {value: 50}}}", 50)]
@@ -128,7 +111,7 @@ public sealed class FaultGenerationTests
     [InlineData("{delay: {fixedDelay: 250ms}}", 100)]
     public void Generate_DelayPercentage_PercentageWinsOverPercentAndDefaultsTo100(string fault, double expected)
     {
-        var delay = RatingsRoutes(RatingsFault(fault))[0].Fault!.Delay!;
+        var delay = Bookinfo.RatingsRoutes(RatingsFault(fault))[0].Fault!.Delay!;
 
         Assert.Equal((TimeSpan.FromMilliseconds(250), expected), (delay.FixedDelay, delay.Percentage));
     }
@@ -141,7 +124,7 @@ public sealed class FaultGenerationTests
     [InlineData("UNAUTHENTICATED", 16)]
     public void Generate_GrpcStatusName_MapsToItsCode(string name, int code)
     {
-        var abort = RatingsRoutes(RatingsFault($"{{abort: {{grpcStatus: {name}}}}}"))[0].Fault!.Abort!;
+        var abort = Bookinfo.RatingsRoutes(RatingsFault($"{{abort: {{grpcStatus: {name}}}}}"))[0].Fault!.Abort!;
 
         Assert.Equal((null, code), (abort.HttpStatus, abort.GrpcStatus));
     }
@@ -149,7 +132,7 @@ public sealed class FaultGenerationTests
     [Fact]
     public void Generate_DelayAndAbort_BothOnTheRoute()
     {
-        var fault = RatingsRoutes(RatingsFault("{delay: {fixedDelay: 1s, percent: 10}, abort: {httpStatus: 418, percent: 20}}"))[0].Fault!;
+        var fault = Bookinfo.RatingsRoutes(RatingsFault("{delay: {fixedDelay: 1s, percent: 10}, abort: {httpStatus: 418, percent: 20}}"))[0].Fault!;
 
         Assert.Equal((TimeSpan.FromSeconds(1), 10.0, 418, 20.0), (fault.Delay!.FixedDelay, fault.Delay.Percentage, fault.Abort!.HttpStatus, fault.Abort.Percentage));
     }
@@ -158,7 +141,7 @@ public sealed class FaultGenerationTests
     public void Generate_Http2ErrorAbort_SkippedWithANote()
     {
         var notes = new List<string>();
-        var routes = RatingsRoutes(RatingsFault("{abort: {http2Error: REFUSED_STREAM}}"), notes);
+        var routes = Bookinfo.RatingsRoutes(RatingsFault("{abort: {http2Error: REFUSED_STREAM}}"), notes);
 
         Assert.Null(routes[0].Fault);
         Assert.Contains(notes, n => n.Contains("fault.abort skipped", StringComparison.Ordinal));

@@ -6,23 +6,6 @@ namespace Bowline.ControlPlane.Tests.Generation;
 
 public sealed class RouteActionGenerationTests
 {
-    private const string RatingsRule = """
-        apiVersion: networking.istio.io/v1
-        kind: DestinationRule
-        metadata: {name: ratings}
-        spec:
-          host: ratings
-          subsets:
-          - {name: v1, labels: {version: v1}}
-        """;
-
-    private static ImmutableArray<Route> RatingsRoutes(string vs, List<string>? notes = null)
-    {
-        var generated = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.Services, RatingsRule, vs), Bookinfo.Registry(), Bookinfo.PodNamed("reviews-v2-0"));
-        notes?.AddRange(generated.Notes);
-        return generated.Config.RouteTables.Single(t => t.Name == "outbound").VirtualHosts.Single(h => h.Name == "ratings.default.svc.cluster.local:9080").Routes;
-    }
-
     private static string RatingsHttp(string http) => $$"""
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -38,7 +21,7 @@ public sealed class RouteActionGenerationTests
     {
         // Istio's HTTPRedirect reference example.
         var notes = new List<string>();
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - match:
                 - uri:
                     exact: /v1/getProductRatings
@@ -61,7 +44,7 @@ public sealed class RouteActionGenerationTests
     [InlineData("{port: 8443}", null, RedirectPortMode.Keep, 8443, 301)]
     public void Generate_RedirectPortAndScheme_Translated(string redirect, string? scheme, RedirectPortMode mode, int? port, int code)
     {
-        var action = RatingsRoutes(RatingsHttp($"  - redirect: {redirect}"))[0].Redirect!;
+        var action = Bookinfo.RatingsRoutes(RatingsHttp($"  - redirect: {redirect}"))[0].Redirect!;
 
         Assert.Equal((scheme, mode, port, code), (action.Scheme, action.PortMode, action.Port, action.Code));
     }
@@ -70,7 +53,7 @@ public sealed class RouteActionGenerationTests
     public void Generate_IstioDirectResponseExample_StatusAndStringBody()
     {
         // Istio's HTTPDirectResponse reference example.
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - match:
                 - uri:
                     exact: /v1/getProductRatings
@@ -87,7 +70,7 @@ public sealed class RouteActionGenerationTests
     [Fact]
     public void Generate_DirectResponseBytes_PassedAsBase64()
     {
-        var routes = RatingsRoutes(RatingsHttp("  - directResponse: {status: 200, body: {bytes: aGVsbG8=}}"));
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("  - directResponse: {status: 200, body: {bytes: aGVsbG8=}}"));
 
         Assert.Equal(new DirectResponseAction { Status = 200, BodyBase64 = "aGVsbG8=" }, routes[0].DirectResponse);
     }
@@ -96,7 +79,7 @@ public sealed class RouteActionGenerationTests
     public void Generate_IstioRewriteExample_UriAndRegexRewrite()
     {
         // Istio's HTTPRewrite reference example, plus a uriRegexRewrite.
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - match:
                 - uri:
                     prefix: /ratings
@@ -121,7 +104,7 @@ public sealed class RouteActionGenerationTests
     public void Generate_IstioHeadersExample_RouteAndDestinationLevelOperations()
     {
         // Istio's Headers reference example.
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - headers:
                   request:
                     set:
@@ -151,7 +134,7 @@ public sealed class RouteActionGenerationTests
     public void Generate_IstioCorsExample_OriginsMethodsHeadersMaxAge()
     {
         // Istio's CorsPolicy reference example.
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - route:
                 - destination: {host: ratings, subset: v1}
                 corsPolicy:
@@ -177,7 +160,7 @@ public sealed class RouteActionGenerationTests
     [Fact]
     public void Generate_DeprecatedAllowOrigin_ExactMatchesAndStarMeansAny()
     {
-        var cors = RatingsRoutes(RatingsHttp("""
+        var cors = Bookinfo.RatingsRoutes(RatingsHttp("""
               - route:
                 - destination: {host: ratings, subset: v1}
                 corsPolicy:
@@ -190,7 +173,7 @@ public sealed class RouteActionGenerationTests
     [Fact]
     public void Generate_NoRetries_IstioDefaultPolicySentExplicitly()
     {
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - route:
                 - destination: {host: ratings, subset: v1}
             """));
@@ -212,7 +195,7 @@ public sealed class RouteActionGenerationTests
     [Fact]
     public void Generate_IstioRetriesExample_NumericRetryOnBecomesStatusCodes()
     {
-        var retries = RatingsRoutes(RatingsHttp("""
+        var retries = Bookinfo.RatingsRoutes(RatingsHttp("""
               - route:
                 - destination: {host: ratings, subset: v1}
                 retries:
@@ -228,7 +211,7 @@ public sealed class RouteActionGenerationTests
     [Fact]
     public void Generate_RetriesAttemptsZero_NoRetryPolicy()
     {
-        var routes = RatingsRoutes(RatingsHttp("""
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("""
               - route:
                 - destination: {host: ratings, subset: v1}
                 retries: {attempts: 0}
@@ -241,7 +224,7 @@ public sealed class RouteActionGenerationTests
     public void Generate_Delegate_SkippedWithANote()
     {
         var notes = new List<string>();
-        var routes = RatingsRoutes(RatingsHttp("  - delegate: {name: other}"), notes);
+        var routes = Bookinfo.RatingsRoutes(RatingsHttp("  - delegate: {name: other}"), notes);
 
         Assert.All(routes, r => Assert.Equal("default", r.Name));
         Assert.Contains(notes, n => n.Contains("skipped", StringComparison.Ordinal));
