@@ -38,6 +38,10 @@ public sealed class ConfigCompilerTests
         { ConfigOf([Outbound()], [GoodTable], [Cluster("c", 1), Cluster("c", 2)]), "duplicate cluster c" },
         { ConfigOf([Outbound() with { Address = "localhost" }], [GoodTable], [Cluster("c", 1)]), "listener outbound: bad address localhost:0" },
         { ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], Route("c") with { Retries = new RetryPolicy { Attempts = 1, RetryOn = "sometimes" } }))], [Cluster("c", 1)]), "unknown retryOn condition 'sometimes'" },
+        { ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], Route("c") with { Mirrors = [new MirrorPolicy { Cluster = "nope" }] }))], [Cluster("c", 1)]), "unknown mirror cluster 'nope'" },
+        { ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], Route("c") with { Mirrors = [new MirrorPolicy { Cluster = "c", Percentage = 100.5 }] }))], [Cluster("c", 1)]), "mirror c: percentage 100.5 is out of range 0-100" },
+        { ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], Route("c") with { Mirrors = [new MirrorPolicy { Cluster = "c", Percentage = -1 }] }))], [Cluster("c", 1)]), "mirror c: percentage -1 is out of range 0-100" },
+        { ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], new Route { DirectResponse = new DirectResponseAction { Status = 200 }, Mirrors = [new MirrorPolicy { Cluster = "c" }] }))], [Cluster("c", 1)]), "mirrors need a route with destinations" },
     };
 
     [Fact]

@@ -37,8 +37,6 @@ internal static class NotYetSupported
             var route = spec.Http[i];
             var path = $"spec.http[{i}]";
             Warn(r, route.Delegate, $"{path}.delegate");
-            Warn(r, route.Mirror, $"{path}.mirror");
-            Warn(r, route.Mirrors.Count > 0 ? route.Mirrors : null, $"{path}.mirrors");
             Warn(r, route.Fault?.Delay?.ExponentialDelay, $"{path}.fault.delay.exponentialDelay");
             Warn(r, route.Fault?.Abort?.Http2Error, $"{path}.fault.abort.http2Error");
         }

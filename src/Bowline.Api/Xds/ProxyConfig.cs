@@ -83,6 +83,22 @@ public sealed record Route
     public RetryPolicy? Retries { get; init; }
     /// <summary>Faults the caller's proxy injects before forwarding (VirtualService http[].fault); null means none.</summary>
     public FaultPolicy? Fault { get; init; }
+    /// <summary>
+    /// Clusters that get a fire-and-forget copy of a sampled share of the route's requests (http[].mirror / mirrors);
+    /// only for routes with destinations. Empty means none.
+    /// </summary>
+    public ImmutableArray<MirrorPolicy> Mirrors { get; init; } = [];
+}
+
+/// <summary>
+/// Envoy's request mirror policy: the copy goes to <see cref="Cluster"/> with "-shadow" appended to the host part of
+/// its authority; its response is discarded and it never delays or fails the real request.
+/// </summary>
+public sealed record MirrorPolicy
+{
+    public required string Cluster { get; init; }
+    /// <summary>Share of the route's requests mirrored, 0–100.</summary>
+    public double Percentage { get; init; } = 100;
 }
 
 public sealed record RouteMatch

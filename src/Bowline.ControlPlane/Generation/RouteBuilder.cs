@@ -68,6 +68,7 @@ internal static class RouteBuilder
                     Retries = RetryBuilder.Build(http.Retries),
                     Rewrite = RouteActionBuilder.Rewrite(http.Rewrite),
                     Headers = HeaderPolicyBuilder.Build(http.Headers),
+                    Mirrors = MirrorBuilder.Build(http, d => ClusterOf(mesh, d, ns, ctx.Port)),
                 });
         }
 
@@ -116,8 +117,6 @@ internal static class RouteBuilder
         for (var i = 0; i < route.Count; i++)
         {
             var d = route[i];
-            var host = mesh.ResolveHost(d.Destination.Host, vsNamespace);
-            var port = d.Destination.Port?.Number is { } n and > 0 ? n : DefaultPort(mesh.FindService(host), contextPort);
             int weight;
             if (route.Count == 1)
             {
@@ -135,13 +134,21 @@ internal static class RouteBuilder
 
             result.Add(new WeightedCluster
             {
-                Cluster = MeshModel.ClusterName(port, string.IsNullOrEmpty(d.Destination.Subset) ? null : d.Destination.Subset, host),
+                Cluster = ClusterOf(mesh, d.Destination, vsNamespace, contextPort),
                 Weight = weight,
                 Headers = HeaderPolicyBuilder.Build(d.Headers),
             });
         }
 
         return result.MoveToImmutable();
+    }
+
+    /// <summary>The cluster a destination (host, optional subset, optional port) resolves to — for routes and mirrors alike.</summary>
+    private static string ClusterOf(MeshModel mesh, Destination destination, string vsNamespace, int contextPort)
+    {
+        var host = mesh.ResolveHost(destination.Host, vsNamespace);
+        var port = destination.Port?.Number is { } n and > 0 ? n : DefaultPort(mesh.FindService(host), contextPort);
+        return MeshModel.ClusterName(port, string.IsNullOrEmpty(destination.Subset) ? null : destination.Subset, host);
     }
 
     // Istio: the destination's only port; with several, the one the request came in on, else (our choice) the lowest.

@@ -143,7 +143,36 @@ internal static class ConfigCompiler
             Rewrite = CompiledRewrite.Compile(route.Rewrite, route.Matches, where),
             Headers = CompiledHeaderPolicy.Compile(route.Headers, where),
             Cors = CompiledCors.Compile(route.Cors, where),
+            Mirrors = CompileMirrors(route, where, clusters),
         };
+    }
+
+    private static CompiledMirror[] CompileMirrors(Route route, string where, Dictionary<string, CompiledCluster> clusters)
+    {
+        if (route.Mirrors.IsDefaultOrEmpty)
+        {
+            return [];
+        }
+
+        if (route.Destinations.IsDefaultOrEmpty)
+        {
+            // A redirect or direct response never reaches an upstream, so there is no request to copy.
+            throw new ConfigException($"{where}: mirrors need a route with destinations");
+        }
+
+        var mirrors = new CompiledMirror[route.Mirrors.Length];
+        for (var i = 0; i < mirrors.Length; i++)
+        {
+            var mirror = route.Mirrors[i];
+            if (!clusters.TryGetValue(mirror.Cluster, out var cluster))
+            {
+                throw new ConfigException($"{where}: unknown mirror cluster '{mirror.Cluster}'");
+            }
+
+            mirrors[i] = CompiledMirror.Compile(cluster, mirror.Percentage, $"{where} mirror {mirror.Cluster}");
+        }
+
+        return mirrors;
     }
 
     private static (WeightedClusterPicker, CompiledHeaderPolicy?[]) CompileDestinations(Route route, string where, Dictionary<string, CompiledCluster> clusters)

@@ -309,8 +309,12 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     }
 
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target,
-        RequestBodyContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders)
+    /// <summary>The upstream pool a cluster's requests (and mirror copies) go through: its own, else the shared one.</summary>
+    internal HttpMessageInvoker ClientFor(CompiledCluster cluster) => cluster.Client ?? client;
+
+    /// <summary>The upstream request for one try — also the base of a mirror copy, so both carry the same headers and edits.</summary>
+    internal static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target,
+        HttpContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders)
     {
         var request = new HttpRequestMessage(method, new Uri(endpoint.UriPrefix + target, UriKind.Absolute))
         {

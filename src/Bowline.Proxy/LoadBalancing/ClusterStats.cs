@@ -7,6 +7,8 @@ internal sealed class ClusterStats
     private long _overflows;
     private long _retryOverflows;
     private long _ejections;
+    private long _mirrorSuccesses;
+    private long _mirrorFailures;
 
     /// <summary>Retries sent to the cluster (Envoy's upstream_rq_retry).</summary>
     public long Retries => Interlocked.Read(ref _retries);
@@ -19,6 +21,14 @@ internal sealed class ClusterStats
 
     /// <summary>Endpoints ejected by outlier detection (Envoy's outlier_detection.ejections_enforced_total).</summary>
     public long Ejections => Interlocked.Read(ref _ejections);
+
+    /// <summary>Mirror copies sent to the cluster that got a non-5xx answer (the answer itself is discarded).</summary>
+    public long MirrorSuccesses => Interlocked.Read(ref _mirrorSuccesses);
+
+    /// <summary>Mirror copies to the cluster that failed (no endpoint, refused, reset, timed out, 5xx); never seen by the caller.</summary>
+    public long MirrorFailures => Interlocked.Read(ref _mirrorFailures);
+
+    public void RecordMirror(bool success) => Interlocked.Increment(ref success ? ref _mirrorSuccesses : ref _mirrorFailures);
 
     public void RecordRetry() => Interlocked.Increment(ref _retries);
 

@@ -10,13 +10,14 @@ namespace Bowline.Proxy.Pipeline;
 /// <summary>
 /// The request path, in one place: find the listener in the current snapshot → (Outbound/Gateway) virtual host by
 /// authority → first matching route → CORS preflight → its faults (<see cref="FaultFilter"/>) → redirect or direct
-/// response, else weighted cluster → path rewrite → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
+/// response, else weighted cluster → path rewrite → mirror copies (<see cref="MirrorFilter"/>) → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
 /// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
 internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time)
 {
     private readonly FaultFilter _faults = new(time, random);
+    private readonly MirrorFilter _mirrors = new(forwarder, random);
 
     public async Task HandleAsync(HttpContext context, int serverId)
     {
@@ -92,6 +93,12 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             if (route.Rewrite is { RewritesPath: true } rewrite)
             {
                 target = rewrite.RewriteTarget(target, matchIndex);
+            }
+
+            if (route.Mirrors.Length > 0)
+            {
+                // Started, never awaited: only a small body is read here (see MirrorFilter), the copies run on their own.
+                await _mirrors.StartAsync(context, route, target, destinationHeaders);
             }
         }
 

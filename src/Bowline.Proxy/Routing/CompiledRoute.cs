@@ -20,6 +20,8 @@ internal sealed class CompiledRoute(string? name, CompiledRouteMatch[] matches, 
     public CompiledRewrite? Rewrite { get; init; }
     public CompiledHeaderPolicy? Headers { get; init; }
     public CompiledCors? Cors { get; init; }
+    /// <summary>Mirror policies, in order; empty for most routes, so the request path skips mirroring at once.</summary>
+    public CompiledMirror[] Mirrors { get; init; } = [];
 
     public bool IsMatch(in RequestFacts request) => TryMatch(request, out _);
 
