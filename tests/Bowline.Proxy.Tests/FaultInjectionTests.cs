@@ -158,7 +158,8 @@ public sealed class FaultInjectionTests
         stopwatch.Stop();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));
+        // Timers may fire a millisecond or so early against the Stopwatch (seen: 199.2 ms); 5 % below is still the delay.
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(1));
         Assert.Equal(ResponseFlags.DelayInjected, await proxy.FlagsOfAsync("di"));
     }
 
