@@ -27,16 +27,11 @@ internal static class ApplyCommand
     public static async Task<int> RunAsync(
         string apiPath, IReadOnlyList<string> paths, string? controlPlaneOption, CliContext context, CancellationToken cancel)
     {
-        IReadOnlyList<ConfigFile> files;
-        try
+        if (ConfigFileLoader.LoadOrReport(paths, context) is not { } files)
         {
-            files = ConfigFileLoader.Load(paths);
-        }
-        catch (ConfigFileException e)
-        {
-            context.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+
         var baseAddress = ControlPlaneLocator.Locate(controlPlaneOption, context);
         if (baseAddress is null)
         {

@@ -8,6 +8,20 @@ namespace Bowline.Cli.Files;
 /// </summary>
 internal static class ConfigFileLoader
 {
+    /// <summary>For the -f commands: the files, or null after printing why they could not be read.</summary>
+    public static IReadOnlyList<ConfigFile>? LoadOrReport(IEnumerable<string> paths, CliContext context)
+    {
+        try
+        {
+            return Load(paths);
+        }
+        catch (ConfigFileException e)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return null;
+        }
+    }
+
     public static IReadOnlyList<ConfigFile> Load(IEnumerable<string> paths)
     {
         var files = new List<ConfigFile>();

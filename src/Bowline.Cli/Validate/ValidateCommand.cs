@@ -18,16 +18,11 @@ internal static class ValidateCommand
 
     public static int Run(IReadOnlyList<string> paths, CliContext context)
     {
-        IReadOnlyList<ConfigFile> files;
-        try
+        if (ConfigFileLoader.LoadOrReport(paths, context) is not { } files)
         {
-            files = ConfigFileLoader.Load(paths);
-        }
-        catch (ConfigFileException e)
-        {
-            context.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+
         var result = OfflineValidation.Run(files);
         ResultPrinter.PrintProblems(result, context);
         if (!result.Errors.IsEmpty)
