@@ -36,6 +36,9 @@ internal static partial class HostRules
         }
     }
 
+    /// <summary>A plain DNS name (no wildcard, no IP): what Istio's ValidateFQDN accepts for DNS resolution.</summary>
+    public static bool IsFqdn(string name) => name.Length is > 0 and <= 255 && !name.Contains('*', StringComparison.Ordinal) && Domain().IsMatch(name);
+
     [GeneratedRegex("^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*\\.?$")]
     private static partial Regex Domain();
 }

@@ -27,6 +27,12 @@ internal static class NotYetSupported
             case Gateway gateway:
                 Gateway(gateway.Spec, r);
                 break;
+            case ServiceEntry se:
+                ServiceEntry(se.Spec, r);
+                break;
+            case KubeConfigMap map when !MeshConfig.IsMeshConfigMap(map):
+                r.Report("metadata.name", $"only the mesh config ConfigMap ({MeshConfig.ConfigMapNamespace}/{MeshConfig.ConfigMapName}) is read by Bowline; ignored");
+                break;
         }
     }
 
@@ -111,6 +117,33 @@ internal static class NotYetSupported
             {
                 r.Report($"spec.servers[{i}].tls", Ignored);
             }
+        }
+    }
+
+    private static void ServiceEntry(ServiceEntrySpec spec, Reporter r)
+    {
+        for (var i = 0; i < spec.Ports.Count; i++)
+        {
+            var protocol = spec.Ports[i].Protocol.ToUpperInvariant();
+            if (protocol is not ("HTTP" or "HTTP2" or "GRPC" or "GRPC-WEB"))
+            {
+                r.Report($"spec.ports[{i}].protocol", $"{protocol} ports of ServiceEntries are {Ignored}");
+            }
+        }
+
+        if (spec.WorkloadSelector is not null)
+        {
+            r.Report("spec.workloadSelector", $"selecting WorkloadEntries or pods is {Ignored}");
+        }
+
+        if (spec.ExportTo.Count > 0 && !spec.ExportTo.Contains("*"))
+        {
+            r.Report("spec.exportTo", $"limiting visibility is {Ignored}: every namespace sees the entry");
+        }
+
+        if (spec.Addresses.Count > 0)
+        {
+            r.Report("spec.addresses", "virtual IPs are not routed by Bowline (HTTP is matched by Host); ignored");
         }
     }
 

@@ -29,6 +29,13 @@ internal static class ResourceRules
             case Deployment deployment:
                 KubernetesRules.Check(deployment.Spec, reporter);
                 break;
+            case KubeConfigMap map when MeshConfig.IsMeshConfigMap(map) && map.Data.TryGetValue(MeshConfig.DataKey, out var mesh):
+                foreach (var error in MeshConfig.Parse(mesh).Errors)
+                {
+                    reporter.Report($"data.{MeshConfig.DataKey}", error);
+                }
+
+                break;
         }
     }
 }

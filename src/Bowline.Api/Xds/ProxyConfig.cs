@@ -190,6 +190,33 @@ public sealed record Cluster
     public ConnectionPool? ConnectionPool { get; init; }
     /// <summary>DestinationRule outlierDetection; null means none.</summary>
     public OutlierDetection? OutlierDetection { get; init; }
+    /// <summary>How the cluster finds its upstream (egress); null means <see cref="ClusterType.Static"/>.</summary>
+    public ClusterType? Type { get; init; }
+}
+
+/// <summary>Envoy's cluster discovery types, as far as Bowline has them.</summary>
+public enum ClusterType
+{
+    /// <summary>The pushed <see cref="Cluster.Endpoints"/> (an address may be a DNS name: resolved by the proxy on connect).</summary>
+    Static,
+    /// <summary>
+    /// Envoy's ORIGINAL_DST: no endpoints; each request goes to the host:port the app asked for (its absolute URI or
+    /// Host, port 80 when it names none). Istio's PassthroughCluster and ServiceEntries with resolution NONE.
+    /// </summary>
+    OriginalDestination,
+}
+
+/// <summary>Names Istio gives its egress catch-alls; the proxy keys its blackhole counter on <see cref="BlockAll"/>.</summary>
+public static class EgressNames
+{
+    /// <summary>The ORIGINAL_DST cluster of ALLOW_ANY.</summary>
+    public const string PassthroughCluster = "PassthroughCluster";
+    /// <summary>What REGISTRY_ONLY refusals are reported as (metrics' destination_service_name).</summary>
+    public const string BlackHoleCluster = "BlackHoleCluster";
+    /// <summary>The "*" virtual host and route of ALLOW_ANY.</summary>
+    public const string AllowAny = "allow_any";
+    /// <summary>The "*" virtual host and route of REGISTRY_ONLY: a direct response 502.</summary>
+    public const string BlockAll = "block_all";
 }
 
 public sealed record Endpoint
@@ -198,4 +225,6 @@ public sealed record Endpoint
     public required int Port { get; init; }
     /// <summary>Pod name of the endpoint, for debugging ("reviews-v1-0").</summary>
     public string? Pod { get; init; }
+    /// <summary>Relative load-balancing weight (ServiceEntry endpoint weight); null means 1.</summary>
+    public int? Weight { get; init; }
 }

@@ -29,6 +29,7 @@ internal static class ResourceKinds
         [("", "Service")] = ("v1", typeof(KubeService)),
         [("", "ServiceAccount")] = ("v1", typeof(ServiceAccount)),
         [("apps", "Deployment")] = ("v1", typeof(Deployment)),
+        [("", "ConfigMap")] = ("v1", typeof(KubeConfigMap)),
     };
 
     public abstract record Outcome;

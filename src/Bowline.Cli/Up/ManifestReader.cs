@@ -30,7 +30,11 @@ internal sealed record DeclaredPort(int ContainerPort, string? Name);
 /// <summary>An Istio Gateway's server ports and the workload selector they are for.</summary>
 internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports);
 
-internal sealed record Manifests(ImmutableArray<DeploymentManifest> Deployments, ImmutableArray<GatewayManifest> Gateways);
+internal sealed record Manifests(ImmutableArray<DeploymentManifest> Deployments, ImmutableArray<GatewayManifest> Gateways)
+{
+    /// <summary>The Kubernetes Services the files define, as "namespace/name".</summary>
+    public ImmutableHashSet<string> Services { get; init; } = [];
+}
 
 /// <summary>
 /// Reads only what <c>up</c> needs to start processes (Deployments and Gateways) from the YAML files, leniently:
@@ -45,6 +49,7 @@ internal static class ManifestReader
     {
         var deployments = ImmutableArray.CreateBuilder<DeploymentManifest>();
         var gateways = ImmutableArray.CreateBuilder<GatewayManifest>();
+        var services = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
             var stream = new YamlStream();
@@ -78,9 +83,14 @@ internal static class ManifestReader
                 {
                     gateways.Add(ReadGateway(root, file.Name));
                 }
+                else if (kind == "Service" && apiVersion == "v1")
+                {
+                    var metadata = Map(root, "metadata");
+                    services.Add($"{Scalar(metadata, "namespace") ?? "default"}/{Scalar(metadata, "name")}");
+                }
             }
         }
-        return new Manifests(deployments.ToImmutable(), gateways.ToImmutable());
+        return new Manifests(deployments.ToImmutable(), gateways.ToImmutable()) { Services = services.ToImmutable() };
     }
 
     private static DeploymentManifest ReadDeployment(YamlMappingNode root, string file, string folder)

@@ -23,5 +23,9 @@ internal sealed record MeshPlan(ImmutableArray<PlannedPod> Pods, int ControlPlan
 {
     public LocalRegistry Registry => new() { Pods = [.. Pods.Select(p => p.Pod)] };
 
-    public PlannedPod Gateway => Pods.Single(p => p.Pod.Role == ProxyRole.Gateway);
+    /// <summary>The ingress gateway (always run).</summary>
+    public PlannedPod Gateway => Pods.Single(p => p.Pod.Name == MeshPlanner.GatewayPodName);
+
+    /// <summary>The egress gateway, run when a Gateway selects it.</summary>
+    public PlannedPod? EgressGateway => Pods.SingleOrDefault(p => p.Pod.Name == MeshPlanner.EgressGatewayPodName);
 }

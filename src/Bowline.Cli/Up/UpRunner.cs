@@ -82,7 +82,8 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             plan.Registry.Write(_home.RegistryFile);
 
             await using var supervisor = new ProcessSupervisor(_home.LogsDir, ReportUnexpectedExit, ledger);
-            var result = await StartAsync(plan, files, binaries, supervisor, clock, stop);
+            IReadOnlyList<ConfigFile> applied = MeshPlanner.EgressGatewayServiceFile(plan, manifests) is { } egressService ? [.. files, egressService] : files;
+            var result = await StartAsync(plan, applied, binaries, supervisor, clock, stop);
             if (result != 0)
             {
                 return result;

@@ -23,8 +23,10 @@ internal sealed class MeshModel
     private readonly Dictionary<(string Ns, string Key, string Value), List<int>> _kubeBySelectorLabel = [];
 
     private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
-        IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices)
+        IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices,
+        MeshConfig meshConfig)
     {
+        MeshConfig = meshConfig;
         Services = services;
         VirtualServices = virtualServices;
         DestinationRules = destinationRules;
@@ -59,6 +61,8 @@ internal sealed class MeshModel
     public IReadOnlyList<DestinationRule> DestinationRules { get; }
     public IReadOnlyList<Gateway> Gateways { get; }
     public IReadOnlyList<KubeService> KubeServices { get; }
+    /// <summary>Istio's mesh config (the ConfigMap istio-system/istio), defaults when there is none.</summary>
+    public MeshConfig MeshConfig { get; }
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -94,7 +98,8 @@ internal sealed class MeshModel
             [.. config.OfType<VirtualService>()],
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
-            kube);
+            kube,
+            MeshConfig.From(config.OfType<KubeConfigMap>()));
     }
 
     /// <summary>
@@ -180,6 +185,11 @@ internal sealed class MeshModel
     /// </summary>
     public Cluster BuildCluster(string name)
     {
+        if (name == EgressNames.PassthroughCluster)
+        {
+            return new Cluster { Name = name, Type = ClusterType.OriginalDestination };
+        }
+
         var parts = name.Split('|');
         if (parts.Length != 4 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var port))
         {
@@ -209,8 +219,9 @@ internal sealed class MeshModel
             Protocol = servicePort.Protocol,
             Service = hostname,
             Subset = subset,
+            Type = service!.OriginalDestination ? ClusterType.OriginalDestination : null,
             Endpoints = [.. endpoints
-                .Select(e => new Endpoint { Address = e.Address, Port = e.Port, Pod = e.Pod })
+                .Select(e => new Endpoint { Address = e.Address, Port = e.Port, Pod = e.Pod, Weight = e.Weight })
                 .OrderBy(e => e.Address, StringComparer.Ordinal).ThenBy(e => e.Port).ThenBy(e => e.Pod, StringComparer.Ordinal)],
         };
         return TrafficPolicyBuilder.Apply(cluster, TrafficPolicyMerge.For(rule, subset, port));
@@ -242,23 +253,35 @@ internal sealed class MeshModel
         _ => pod.Ports.FirstOrDefault(p => p.ContainerPort == sp.Port),
     };
 
+    /// <summary>
+    /// A ServiceEntry's hosts as services. Only HTTP ports become service ports (TCP/TLS ones are warned about by
+    /// validation). Resolution: NONE (Istio's default) forwards to what the app asked for; STATIC the endpoints'
+    /// IPs; DNS / DNS_ROUND_ROBIN the endpoints' names, else the host itself, resolved by the proxy when it connects.
+    /// </summary>
     private static IEnumerable<MeshService> FromServiceEntry(ServiceEntry se)
     {
+        var resolution = se.Spec.Resolution ?? ServiceEntryResolution.None;
         foreach (var host in se.Spec.Hosts)
         {
-            var ports = se.Spec.Ports.Select(gp =>
+            var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServer(gp.Protocol) || string.Equals(gp.Protocol, "GRPC-WEB", StringComparison.OrdinalIgnoreCase)).Select(gp =>
             {
                 var targetPort = gp.TargetPort ?? gp.Number;
-                IEnumerable<MeshEndpoint> endpoints = se.Spec.Endpoints.Count > 0
-                    ? se.Spec.Endpoints.Where(e => !string.IsNullOrEmpty(e.Address)).Select(e => new MeshEndpoint(
-                        e.Address!, e.Ports.TryGetValue(gp.Name, out var p) ? p : targetPort, null, e.Labels))
-                    // No endpoints: the host itself is the address (DNS-style), unless it is a wildcard.
-                    : host.StartsWith('*') || se.Spec.Resolution == ServiceEntryResolution.Static
-                        ? []
-                        : [new MeshEndpoint(host, targetPort, null, new Dictionary<string, string>())];
+                IEnumerable<MeshEndpoint> endpoints = resolution switch
+                {
+                    ServiceEntryResolution.None => [],
+                    _ when se.Spec.Endpoints.Count > 0 => se.Spec.Endpoints.Where(e => !string.IsNullOrEmpty(e.Address)).Select(e =>
+                        new MeshEndpoint(e.Address!, e.Ports.TryGetValue(gp.Name, out var p) ? p : targetPort, null, e.Labels) { Weight = e.Weight }),
+                    // DNS without endpoints: the host itself is the name to resolve (validation refuses wildcards here).
+                    ServiceEntryResolution.Dns or ServiceEntryResolution.DnsRoundRobin when !host.StartsWith('*') =>
+                        [new MeshEndpoint(host, targetPort, null, new Dictionary<string, string>())],
+                    _ => [],
+                };
                 return new MeshServicePort(gp.Number, gp.Name, Protocols.OfIstioPort(gp.Protocol), [.. endpoints]);
             });
-            yield return new MeshService(host, se.EffectiveNamespace, null, [.. ports.OrderBy(p => p.Number)]);
+            yield return new MeshService(host, se.EffectiveNamespace, null, [.. ports.OrderBy(p => p.Number)])
+            {
+                OriginalDestination = resolution == ServiceEntryResolution.None,
+            };
         }
     }
 

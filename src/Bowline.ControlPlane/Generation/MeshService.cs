@@ -9,9 +9,16 @@ namespace Bowline.ControlPlane.Generation;
 /// </summary>
 internal sealed record MeshService(string Hostname, string Namespace, string? ShortName, ImmutableArray<MeshServicePort> Ports)
 {
+    /// <summary>ServiceEntry resolution NONE: its clusters forward to the address the app asked for.</summary>
+    public bool OriginalDestination { get; init; }
+
     public MeshServicePort? Port(int number) => Ports.FirstOrDefault(p => p.Number == number);
 }
 
 internal sealed record MeshServicePort(int Number, string? Name, UpstreamProtocol Protocol, ImmutableArray<MeshEndpoint> Endpoints);
 
-internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels);
+internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels)
+{
+    /// <summary>ServiceEntry endpoint weight; null means 1.</summary>
+    public int? Weight { get; init; }
+}

@@ -4,6 +4,7 @@ using Bowline.Api.Registry;
 using Bowline.Api.Resources;
 using Bowline.Api.Xds;
 using Endpoint = Bowline.Api.Xds.Endpoint;
+using Route = Bowline.Api.Xds.Route;
 
 namespace Bowline.ControlPlane.Generation;
 
@@ -174,15 +175,36 @@ internal static class SidecarGenerator
             }
         }
 
+        var ordered = hosts
+            .Where(h => !h.Domains.IsEmpty)
+            .OrderBy(h => HostMatch.Specificity(h.Domains))
+            .ThenBy(h => h.Name, StringComparer.Ordinal);
+        var catchAll = claimed.Claim(["*"]);
         return new RouteTable
         {
             Name = OutboundName,
-            VirtualHosts = [.. hosts
-                .Where(h => !h.Domains.IsEmpty)
-                .OrderBy(h => HostMatch.Specificity(h.Domains))
-                .ThenBy(h => h.Name, StringComparer.Ordinal)],
+            VirtualHosts = catchAll.IsEmpty ? [.. ordered] : [.. ordered, OutboundTrafficPolicyHost(mesh.MeshConfig.OutboundTrafficPolicy)],
         };
     }
+
+    /// <summary>
+    /// Istio's last virtual host of a sidecar's outbound routes, for any host the registry does not know: ALLOW_ANY
+    /// ("allow_any") forwards to the PassthroughCluster (the host the app asked for); REGISTRY_ONLY ("block_all")
+    /// answers 502 itself, which Istio reports as the BlackHoleCluster.
+    /// </summary>
+    public static VirtualHost OutboundTrafficPolicyHost(OutboundTrafficPolicyMode mode) => mode == OutboundTrafficPolicyMode.RegistryOnly
+        ? new VirtualHost
+        {
+            Name = EgressNames.BlockAll,
+            Domains = ["*"],
+            Routes = [new Route { Name = EgressNames.BlockAll, DirectResponse = new DirectResponseAction { Status = 502 } }],
+        }
+        : new VirtualHost
+        {
+            Name = EgressNames.AllowAny,
+            Domains = ["*"],
+            Routes = [new Route { Name = EgressNames.AllowAny, Destinations = [new WeightedCluster { Cluster = EgressNames.PassthroughCluster }] }],
+        };
 
     /// <summary>The first mesh VirtualService (creation order) naming the service exactly, else by a wildcard host.</summary>
     private static VirtualService? VirtualServiceFor(MeshModel mesh, List<VirtualService> meshVs, string hostname) =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
+using Bowline.Proxy.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,8 +11,15 @@ namespace Bowline.Proxy.Admin;
 /// <summary>The admin endpoint (docs/contracts.md): readiness for <c>bowline up</c>, the config in use for debugging.</summary>
 internal static class AdminEndpoints
 {
-    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots)
+    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots, EgressStats? egress = null)
     {
+        if (egress is not null)
+        {
+            // Counters of traffic outside the registry (outboundTrafficPolicy); the metrics exposition reads the same object.
+            endpoints.MapGet("/stats/egress", () => Results.Text(
+                $"{{\"blackHole\":{egress.BlackHole},\"passthrough\":{egress.Passthrough}}}", "application/json"));
+        }
+
         endpoints.MapGet("/healthz", () => Results.Text("OK"));
 
         // A snapshot exists only once a config was applied with all its listeners bound.

@@ -24,6 +24,16 @@ internal static class ConfigCompiler
                 {
                     throw new ConfigException($"cluster {cluster.Name}: bad endpoint {endpoint.Address}:{endpoint.Port}");
                 }
+
+                if (endpoint.Weight is < 0)
+                {
+                    throw new ConfigException($"cluster {cluster.Name}: negative weight for endpoint {endpoint.Address}:{endpoint.Port}");
+                }
+            }
+
+            if (cluster.Type == ClusterType.OriginalDestination && cluster.Endpoints.Length > 0)
+            {
+                throw new ConfigException($"cluster {cluster.Name}: an original-destination cluster has no endpoints");
             }
 
             if (clusters.ContainsKey(cluster.Name))

@@ -79,7 +79,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         var invoker = cluster.Client ?? client;
         for (var attempt = 0; ; attempt++)
         {
-            var endpoint = cluster.PickEndpoint(hash, _random);
+            var endpoint = cluster.OriginalDestination ? Forwarding.OriginalDestination.Of(context) : cluster.PickEndpoint(hash, _random);
             if (endpoint is null)
             {
                 await LocalReplies.NoHealthyUpstreamAsync(context, feature);

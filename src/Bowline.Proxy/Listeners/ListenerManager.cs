@@ -33,13 +33,16 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
-        _pipeline = new ProxyPipeline(this, forwarder, random, _time);
+        _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress);
         _observer = observer;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ListenerManager>();
     }
 
     public ProxySnapshot? Current => Volatile.Read(ref _current);
+
+    /// <summary>Requests to hosts outside the registry: passed through or refused (outboundTrafficPolicy).</summary>
+    public EgressStats Egress { get; } = new();
 
     /// <summary>Per-cluster state (counters, endpoints, connection pools), kept across configs.</summary>
     public ClusterStatsRegistry Stats { get; } = new();

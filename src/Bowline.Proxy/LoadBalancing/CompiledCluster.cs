@@ -13,6 +13,9 @@ internal sealed class CompiledCluster
     private readonly HostSet _allHosts;
     private readonly LoadBalancerPolicy _policy;
     private readonly ConsistentHashTable? _hashTable;
+    // Round robin over endpoints of unequal weights (ServiceEntry endpoint weight): each endpoint appears weight times,
+    // interleaved; null when all weights are equal.
+    private readonly UpstreamEndpoint[]? _weightedSchedule;
     private int _cursor = -1;
 
     /// <param name="state">The cluster's state kept across configs; fresh when null.</param>
@@ -26,6 +29,8 @@ internal sealed class CompiledCluster
         _endpoints = state.Endpoints(cluster);
         _allHosts = new HostSet(_endpoints, IgnoreEjections: true);
         Client = client;
+        OriginalDestination = cluster.Type == ClusterType.OriginalDestination;
+        _weightedSchedule = WeightedSchedule(_endpoints, cluster.Endpoints);
 
         var lb = cluster.LoadBalancer;
         // PASSTHROUGH has no original destination on a local mesh: round robin.
@@ -46,13 +51,17 @@ internal sealed class CompiledCluster
             CloseConnections = pool.MaxRequestsPerConnection == 1 && cluster.Protocol == UpstreamProtocol.Http1;
         }
 
-        if (cluster.OutlierDetection is { } outlier)
+        // An original-destination cluster has no endpoints of its own to hash over or eject.
+        if (cluster.OutlierDetection is { } outlier && !OriginalDestination)
         {
             Outlier = new OutlierDetector(outlier, _endpoints, Stats, time ?? TimeProvider.System);
         }
     }
 
     public string Name { get; }
+
+    /// <summary>Envoy's ORIGINAL_DST: every request goes to the host:port it names (<see cref="Forwarding.OriginalDestination"/>).</summary>
+    public bool OriginalDestination { get; }
 
     public ClusterStats Stats { get; }
 
@@ -110,8 +119,61 @@ internal sealed class CompiledCluster
 
         // Unsigned so the cursor wrapping past int.MaxValue still yields a valid index.
         var next = (uint)Interlocked.Increment(ref _cursor);
-        return available[next % (uint)available.Length];
+        // Weights hold while every endpoint is available; with some ejected, plain round robin over the rest.
+        return _weightedSchedule is { } schedule && available.Length == _endpoints.Length
+            ? schedule[next % (uint)schedule.Length]
+            : available[next % (uint)available.Length];
     }
+
+    /// <summary>
+    /// Smooth weighted round robin (nginx's): each step adds every endpoint's weight to its credit and picks the
+    /// highest, which then pays the total — so weights 2:1 give a, b, a rather than a, a, b. Weights are divided by
+    /// their greatest common divisor, and the schedule is capped at 10 000 steps (larger ratios are scaled down).
+    /// </summary>
+    private static UpstreamEndpoint[]? WeightedSchedule(UpstreamEndpoint[] endpoints, System.Collections.Immutable.ImmutableArray<Api.Xds.Endpoint> config)
+    {
+        if (endpoints.Length < 2 || config.All(e => (e.Weight ?? 1) == (config[0].Weight ?? 1)))
+        {
+            return null;
+        }
+
+        var weights = config.Select(e => (long)Math.Max(e.Weight ?? 1, 0)).ToArray();
+        var gcd = weights.Where(w => w > 0).Aggregate(0L, Gcd);
+        if (gcd == 0)
+        {
+            return null;
+        }
+
+        var total = weights.Sum() / gcd;
+        var scale = total > 10_000 ? 10_000.0 / total : 1.0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = weights[i] == 0 ? 0 : Math.Max(1, (long)(weights[i] / gcd * scale));
+        }
+
+        var steps = weights.Sum();
+        var credit = new long[weights.Length];
+        var schedule = new UpstreamEndpoint[steps];
+        for (var step = 0; step < steps; step++)
+        {
+            var best = 0;
+            for (var i = 0; i < weights.Length; i++)
+            {
+                credit[i] += weights[i];
+                if (credit[i] > credit[best])
+                {
+                    best = i;
+                }
+            }
+
+            credit[best] -= steps;
+            schedule[step] = endpoints[best];
+        }
+
+        return schedule;
+    }
+
+    private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
     private static UpstreamEndpoint? Random(UpstreamEndpoint[] available, IRandomSource random) =>
         available.Length == 0 ? null : available[available.Length == 1 ? 0 : random.Next(available.Length)];

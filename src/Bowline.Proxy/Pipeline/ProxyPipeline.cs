@@ -14,8 +14,10 @@ namespace Bowline.Proxy.Pipeline;
 /// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
-internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time)
+internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time, EgressStats? egress = null)
 {
+    private readonly EgressStats _egress = egress ?? new EgressStats();
+
     private readonly FaultFilter _faults = new(time, random);
     private readonly MirrorFilter _mirrors = new(forwarder, random);
 
@@ -78,6 +80,13 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
 
             if (route.DirectResponse is { } direct)
             {
+                if (route.Name == EgressNames.BlockAll)
+                {
+                    // REGISTRY_ONLY: Istio reports the refusal as the BlackHoleCluster (Envoy itself sets no flag).
+                    feature.ClusterName = EgressNames.BlackHoleCluster;
+                    _egress.RecordBlackHole();
+                }
+
                 await LocalReplies.DirectResponseAsync(context, feature, direct.Status, direct.Body);
                 return;
             }
@@ -85,6 +94,10 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             var destinations = route.Destinations!;
             var picked = destinations.PickIndex(random);
             cluster = destinations[picked];
+            if (cluster.OriginalDestination && cluster.Name == EgressNames.PassthroughCluster)
+            {
+                _egress.RecordPassthrough();
+            }
             if (route.DestinationHeaders.Length > 0)
             {
                 destinationHeaders = route.DestinationHeaders[picked];
