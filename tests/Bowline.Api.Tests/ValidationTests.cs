@@ -299,7 +299,7 @@ public class ValidationTests
                   - labels: {a: b}
                 """));
         Assert.Equal(
-            ["se.yaml:5: spec.endpoints: resolution STATIC requires endpoints with addresses"],
+            ["se.yaml:5: spec.endpoints: endpoints must be provided if service entry resolution mode is static"],
             Diag.Errors("se.yaml", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: ext\nspec:\n  hosts: [db.internal]\n  resolution: STATIC\n"));
     }
 

@@ -29,7 +29,7 @@ public sealed record ServiceEntrySpec
     public ServiceEntryLocation? Location { get; init; }
     public ServiceEntryResolution? Resolution { get; init; }
     public IReadOnlyList<WorkloadEntrySpec> Endpoints { get; init; } = [];
-    public WorkloadSelector? WorkloadSelector { get; init; }
+    public ServiceEntryWorkloadSelector? WorkloadSelector { get; init; }
     public IReadOnlyList<string> ExportTo { get; init; } = [];
     public IReadOnlyList<string> SubjectAltNames { get; init; } = [];
 }
@@ -44,4 +44,10 @@ public sealed record WorkloadEntrySpec
     public string? Locality { get; init; }
     public int? Weight { get; init; }
     public string? ServiceAccount { get; init; }
+}
+
+/// <summary>networking.v1alpha3 WorkloadSelector: "labels" (DestinationRule's type.v1beta1 selector says "matchLabels").</summary>
+public sealed record ServiceEntryWorkloadSelector
+{
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }
