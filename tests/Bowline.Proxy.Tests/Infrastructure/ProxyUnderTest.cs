@@ -27,6 +27,9 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
     /// <summary>Response flags of finished requests, by their "x-test-id" request header.</summary>
     public ConcurrentDictionary<string, ResponseFlags> Flags { get; } = new();
 
+    /// <summary>The cluster each finished request was reported against, by its "x-test-id" request header.</summary>
+    public ConcurrentDictionary<string, string?> ClusterNames { get; } = new();
+
     public async Task ApplyAsync(ProxyConfig config, string version = "v1")
     {
         var error = await Manager.ApplyAsync(version, config, CancellationToken.None);
@@ -42,6 +45,7 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
         var id = context.Request.Headers["x-test-id"].ToString();
         if (id.Length > 0)
         {
+            ClusterNames[id] = context.Features.Get<ProxyRequestFeature>()?.ClusterName;
             Flags[id] = context.Features.Get<ProxyRequestFeature>()?.Flags ?? ResponseFlags.None;
         }
     }
