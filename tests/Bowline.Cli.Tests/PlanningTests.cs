@@ -80,6 +80,35 @@ public sealed class PlanningTests
     }
 
     [Fact]
+    public void AGatewaySelectingTheEgressGatewayStartsIt_OnFreePorts_WithItsService()
+    {
+        var manifests = Manifests(gatewayPorts: [8080]);
+        manifests = manifests with
+        {
+            Gateways = manifests.Gateways.Add(new GatewayManifest("istio-egressgateway", ImmutableDictionary<string, string>.Empty.Add("istio", "egressgateway"), [80])),
+        };
+        using var ports = new PortAllocator();
+        var plan = MeshPlanner.Plan(manifests, GatewayPortMode.Exact, ports);
+
+        var egress = plan.EgressGateway!.Pod;
+        Assert.Equal(("istio-egressgateway-0", "istio-system", ProxyRole.Gateway), (egress.Name, egress.Namespace, egress.Role));
+        Assert.Equal("egressgateway", egress.Labels["istio"]);
+        Assert.NotEqual(80, egress.GatewayPorts[80]);
+        // Server port 80 is the pod's container port, so the Service's endpoint is the gateway listener.
+        var port = Assert.Single(egress.Ports);
+        Assert.Equal((80, egress.GatewayPorts[80]), (port.ContainerPort, port.InboundPort));
+        Assert.Equal("istio-ingressgateway-0", plan.Gateway.Pod.Name);
+
+        var service = MeshPlanner.EgressGatewayServiceFile(plan, manifests)!;
+        var parsed = Bowline.Api.Yaml.ResourceParser.Parse(service.Name, service.Content);
+        Assert.Empty(parsed.Diagnostics);
+        var svc = Assert.IsType<Bowline.Api.Resources.KubeService>(Assert.Single(parsed.Resources).Resource);
+        Assert.Equal(("istio-egressgateway", "istio-system", 80), (svc.Metadata.Name, svc.Metadata.Namespace, Assert.Single(svc.Spec.Ports).Port));
+        Assert.Null(MeshPlanner.EgressGatewayServiceFile(plan, manifests with { Services = ["istio-system/istio-egressgateway"] }));
+        Assert.Null(MeshPlanner.Plan(Manifests(gatewayPorts: [8080]), GatewayPortMode.Exact, ports).EgressGateway);
+    }
+
+    [Fact]
     public void TheRegistryRoundTripsThroughTheSharedFileFormat()
     {
         using var ports = new PortAllocator();
