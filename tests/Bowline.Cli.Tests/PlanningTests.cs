@@ -109,6 +109,18 @@ public sealed class PlanningTests
     }
 
     [Fact]
+    public void OutboundTrafficPolicyOption_BecomesTheMeshConfigMap_UnlessDirHasOne()
+    {
+        var file = MeshPlanner.MeshConfigFile("REGISTRY_ONLY", Manifests(gatewayPorts: [8080]));
+        var parsed = Bowline.Api.Yaml.ResourceParser.Parse(file.Name, file.Content);
+        Assert.Empty(parsed.Diagnostics);
+        Assert.Equal(Bowline.Api.Resources.OutboundTrafficPolicyMode.RegistryOnly,
+            Bowline.Api.Resources.MeshConfig.From(parsed.Resources.Select(r => r.Resource)).OutboundTrafficPolicy);
+        var withOwn = Manifests(gatewayPorts: [8080]) with { ConfigMaps = ["istio-system/istio"] };
+        Assert.Contains("set outboundTrafficPolicy.mode there", Assert.Throws<ManifestException>(() => MeshPlanner.MeshConfigFile("ALLOW_ANY", withOwn)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheRegistryRoundTripsThroughTheSharedFileFormat()
     {
         using var ports = new PortAllocator();

@@ -34,6 +34,9 @@ internal sealed record Manifests(ImmutableArray<DeploymentManifest> Deployments,
 {
     /// <summary>The Kubernetes Services the files define, as "namespace/name".</summary>
     public ImmutableHashSet<string> Services { get; init; } = [];
+
+    /// <summary>The ConfigMaps the files define, as "namespace/name".</summary>
+    public ImmutableHashSet<string> ConfigMaps { get; init; } = [];
 }
 
 /// <summary>
@@ -50,6 +53,7 @@ internal static class ManifestReader
         var deployments = ImmutableArray.CreateBuilder<DeploymentManifest>();
         var gateways = ImmutableArray.CreateBuilder<GatewayManifest>();
         var services = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
+        var configMaps = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
             var stream = new YamlStream();
@@ -83,14 +87,14 @@ internal static class ManifestReader
                 {
                     gateways.Add(ReadGateway(root, file.Name));
                 }
-                else if (kind == "Service" && apiVersion == "v1")
+                else if (kind is "Service" or "ConfigMap" && apiVersion == "v1")
                 {
                     var metadata = Map(root, "metadata");
-                    services.Add($"{Scalar(metadata, "namespace") ?? "default"}/{Scalar(metadata, "name")}");
+                    (kind == "Service" ? services : configMaps).Add($"{Scalar(metadata, "namespace") ?? "default"}/{Scalar(metadata, "name")}");
                 }
             }
         }
-        return new Manifests(deployments.ToImmutable(), gateways.ToImmutable()) { Services = services.ToImmutable() };
+        return new Manifests(deployments.ToImmutable(), gateways.ToImmutable()) { Services = services.ToImmutable(), ConfigMaps = configMaps.ToImmutable() };
     }
 
     private static DeploymentManifest ReadDeployment(YamlMappingNode root, string file, string folder)

@@ -132,6 +132,19 @@ internal static class MeshPlanner
         return new ConfigFile { Name = "(bowline up: egress gateway Service)", Content = yaml.ToString() };
     }
 
+    /// <summary>
+    /// <c>up --outbound-traffic-policy MODE</c> as Istio's mesh config ConfigMap. Refused when DIR has its own (its
+    /// other mesh settings would be replaced): set the mode there instead.
+    /// </summary>
+    public static ConfigFile MeshConfigFile(string mode, Manifests manifests) =>
+        manifests.ConfigMaps.Contains($"{GatewayNamespace}/istio")
+            ? throw new ManifestException($"--outbound-traffic-policy: DIR defines the mesh config ConfigMap {GatewayNamespace}/istio; set outboundTrafficPolicy.mode there")
+            : new ConfigFile
+            {
+                Name = "(bowline up --outbound-traffic-policy)",
+                Content = $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: {GatewayNamespace}\ndata:\n  mesh: \"outboundTrafficPolicy: {{mode: {mode}}}\"\n",
+            };
+
     private static LocalPod GatewayPod(Manifests manifests, GatewayPortMode mode, PortAllocator ports)
     {
         // Only Gateways that select the one ingress gateway `up` runs get listeners on it.

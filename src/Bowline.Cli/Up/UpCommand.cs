@@ -15,10 +15,17 @@ internal static class UpCommand
             DefaultValueFactory = _ => GatewayPortMode.Exact,
             HelpName = "exact|auto",
         };
-        var command = new Command("up", "Start the control plane, apps, sidecars and ingress gateway described by DIR")
+        var outboundPolicy = new Option<string?>("--outbound-traffic-policy")
+        {
+            Description = "Istio's meshConfig.outboundTrafficPolicy.mode for this mesh (default: DIR's mesh config, else ALLOW_ANY)",
+            HelpName = "ALLOW_ANY|REGISTRY_ONLY",
+        };
+        outboundPolicy.AcceptOnlyFromAmong("ALLOW_ANY", "REGISTRY_ONLY");
+        var command = new Command("up", "Start the control plane, apps, sidecars and gateways described by DIR")
         {
             dir,
             gatewayPorts,
+            outboundPolicy,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -28,7 +35,7 @@ internal static class UpCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
             using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Cancel);
-            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts));
+            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts)) { OutboundTrafficPolicy = parse.GetValue(outboundPolicy) };
             return await new UpRunner(options, context).RunAsync(stop.Token);
 
             void Cancel(PosixSignalContext signal)
@@ -41,4 +48,8 @@ internal static class UpCommand
     }
 }
 
-internal sealed record UpOptions(string Directory, GatewayPortMode GatewayPorts);
+internal sealed record UpOptions(string Directory, GatewayPortMode GatewayPorts)
+{
+    /// <summary>--outbound-traffic-policy: applied as Istio's mesh config ConfigMap; null leaves DIR's (or the default).</summary>
+    public string? OutboundTrafficPolicy { get; init; }
+}

@@ -34,10 +34,12 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         }
         IReadOnlyList<ConfigFile> files;
         Manifests manifests;
+        ConfigFile? meshConfig;
         try
         {
             files = ConfigFileLoader.Load([options.Directory]);
             manifests = ManifestReader.Read(files);
+            meshConfig = options.OutboundTrafficPolicy is { } mode ? MeshPlanner.MeshConfigFile(mode, manifests) : null;
         }
         catch (Exception e) when (e is ConfigFileException or ManifestException)
         {
@@ -82,7 +84,17 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             plan.Registry.Write(_home.RegistryFile);
 
             await using var supervisor = new ProcessSupervisor(_home.LogsDir, ReportUnexpectedExit, ledger);
-            IReadOnlyList<ConfigFile> applied = MeshPlanner.EgressGatewayServiceFile(plan, manifests) is { } egressService ? [.. files, egressService] : files;
+            List<ConfigFile> applied = [.. files];
+            if (MeshPlanner.EgressGatewayServiceFile(plan, manifests) is { } egressService)
+            {
+                applied.Add(egressService);
+            }
+
+            if (meshConfig is not null)
+            {
+                applied.Add(meshConfig);
+            }
+
             var result = await StartAsync(plan, applied, binaries, supervisor, clock, stop);
             if (result != 0)
             {
