@@ -91,7 +91,7 @@ public class ServiceEntryValidationTests
                 """)));
 
     [Fact]
-    public void Validate_TcpPortsWorkloadSelectorExportTo_AreLocatedWarnings()
+    public void Validate_TcpPortsAndExportTo_AreLocatedWarnings_WorkloadSelectorIsSupported()
     {
         var result = Diag.Validate("se.yaml", Entry("""
               hosts: [db.example.com]
@@ -107,7 +107,6 @@ public class ServiceEntryValidationTests
         Assert.Equal(
             [
                 "se.yaml:10: spec.ports[1].protocol: TCP ports of ServiceEntries are not supported by Bowline yet; ignored",
-                "se.yaml:12: spec.workloadSelector: selecting WorkloadEntries or pods is not supported by Bowline yet; ignored",
                 "se.yaml:7: spec.exportTo: limiting visibility is not supported by Bowline yet; ignored: every namespace sees the entry",
             ],
             result.Warnings.Select(w => w.ToString()));
@@ -168,5 +167,37 @@ public class ServiceEntryValidationTests
         Assert.Equal(
             ["cm.yaml:4: metadata.name: only the mesh config ConfigMap (istio-system/istio) is read by Bowline; ignored"],
             Diag.Validate("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n").Warnings.Select(w => w.ToString()));
+    }
+
+    [Fact]
+    public void Validate_WorkloadEntry_NeedsAValidAddress_AndSelectorsRefuseWildcards()
+    {
+        var good = Diag.Validate("we.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: WorkloadEntry
+            metadata: {name: vm-1}
+            spec:
+              address: 127.0.0.2
+              labels: {app: legacy}
+              ports: {http: 8080}
+              weight: 2
+            """);
+        Assert.Empty(good.Errors);
+        Assert.Empty(good.Warnings);
+        Assert.Equal(
+            [
+                "we.yaml:5: spec.address: \"not an address\" is not a valid IP address or DNS name",
+                "we.yaml:6: spec.ports.http: port number 0 is out of range 1-65535",
+            ],
+            Diag.Errors("we.yaml", "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: vm}\nspec:\n  address: not an address\n  ports: {http: 0}\n"));
+        Assert.Equal(
+            ["se.yaml:10: spec.workloadSelector.labels.app: wildcard is not supported in selector"],
+            Diag.Errors("se.yaml", Entry("""
+                  hosts: [legacy.example.com]
+                  ports: [{number: 80, name: http, protocol: HTTP}]
+                  resolution: STATIC
+                  workloadSelector:
+                    labels: {app: "*"}
+                """)));
     }
 }

@@ -34,6 +34,12 @@ public sealed record ServiceEntrySpec
     public IReadOnlyList<string> SubjectAltNames { get; init; } = [];
 }
 
+/// <summary>Istio networking.istio.io WorkloadEntry: a workload outside Kubernetes, selected by ServiceEntries' workloadSelector.</summary>
+public sealed record WorkloadEntry : Resource
+{
+    public WorkloadEntrySpec Spec { get; init; } = new();
+}
+
 /// <summary>A ServiceEntry endpoint (Istio's WorkloadEntry spec).</summary>
 public sealed record WorkloadEntrySpec
 {

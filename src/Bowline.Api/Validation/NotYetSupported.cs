@@ -131,11 +131,6 @@ internal static class NotYetSupported
             }
         }
 
-        if (spec.WorkloadSelector is not null)
-        {
-            r.Report("spec.workloadSelector", $"selecting WorkloadEntries or pods is {Ignored}");
-        }
-
         if (spec.ExportTo.Count > 0 && !spec.ExportTo.Contains("*"))
         {
             r.Report("spec.exportTo", $"limiting visibility is {Ignored}: every namespace sees the entry");

@@ -23,6 +23,9 @@ internal static class ResourceRules
             case ServiceEntry se:
                 ServiceEntryRules.Check(se.Spec, reporter);
                 break;
+            case WorkloadEntry we:
+                ServiceEntryRules.CheckWorkloadEntry(we.Spec, reporter);
+                break;
             case KubeService service:
                 KubernetesRules.Check(service.Spec, reporter);
                 break;

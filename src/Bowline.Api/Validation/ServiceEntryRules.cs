@@ -115,11 +115,42 @@ internal static class ServiceEntryRules
             Checks.NonNegative(r, $"spec.endpoints[{i}].weight", endpoint.Weight);
         }
 
+        if (spec.WorkloadSelector is { } selector)
+        {
+            foreach (var (key, value) in selector.Labels)
+            {
+                if (key.Contains('*', StringComparison.Ordinal) || value.Contains('*', StringComparison.Ordinal))
+                {
+                    r.Report($"spec.workloadSelector.labels.{key}", "wildcard is not supported in selector");
+                }
+            }
+        }
+
         // Plain TCP cannot tell the hosts apart (no Host header, no SNI), so Istio refuses several hosts then.
         if (spec.Resolution is not (null or ServiceEntryResolution.None) && spec.Hosts.Count > 1
             && spec.Ports.Any(p => p.Protocol.ToUpperInvariant() is "TCP" or "MONGO" or "REDIS" or "MYSQL"))
         {
             r.Report("spec.hosts", "multiple hosts provided with non-HTTP, non-TLS ports");
         }
+    }
+
+    /// <summary>Istio's validateWorkloadEntry: an address (IP or DNS name), valid ports and weight.</summary>
+    public static void CheckWorkloadEntry(WorkloadEntrySpec spec, Reporter r)
+    {
+        if (string.IsNullOrEmpty(spec.Address))
+        {
+            r.Report("spec.address", "address must be set");
+        }
+        else if (!IPAddress.TryParse(spec.Address, out _) && !HostRules.IsFqdn(spec.Address))
+        {
+            r.Report("spec.address", $"\"{spec.Address}\" is not a valid IP address or DNS name");
+        }
+
+        foreach (var (name, port) in spec.Ports)
+        {
+            Checks.Port(r, $"spec.ports.{name}", port);
+        }
+
+        Checks.NonNegative(r, "spec.weight", spec.Weight);
     }
 }

@@ -15,12 +15,13 @@ internal static class ResourceKinds
         ["DestinationRule"] = typeof(DestinationRule),
         ["Gateway"] = typeof(Gateway),
         ["ServiceEntry"] = typeof(ServiceEntry),
+        ["WorkloadEntry"] = typeof(WorkloadEntry),
     };
 
     /// <summary>Real networking.istio.io kinds Bowline does not implement: warned about, unlike a misspelt kind.</summary>
     private static readonly HashSet<string> IstioKindsNotUsed = new(StringComparer.Ordinal)
     {
-        "Sidecar", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig",
+        "Sidecar", "EnvoyFilter", "WorkloadGroup", "ProxyConfig",
     };
 
     /// <summary>Kubernetes kinds by group ("" is the core group) and their one supported version.</summary>

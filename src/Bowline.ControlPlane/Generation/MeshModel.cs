@@ -82,9 +82,10 @@ internal sealed class MeshModel
             }
         }
 
+        var workloadEntries = config.OfType<WorkloadEntry>().ToList();
         foreach (var se in config.OfType<ServiceEntry>())
         {
-            foreach (var ms in FromServiceEntry(se))
+            foreach (var ms in FromServiceEntry(se, workloadEntries, registry.Pods))
             {
                 if (seen.Add(ms.Hostname))
                 {
@@ -258,9 +259,19 @@ internal sealed class MeshModel
     /// validation). Resolution: NONE (Istio's default) forwards to what the app asked for; STATIC the endpoints'
     /// IPs; DNS / DNS_ROUND_ROBIN the endpoints' names, else the host itself, resolved by the proxy when it connects.
     /// </summary>
-    private static IEnumerable<MeshService> FromServiceEntry(ServiceEntry se)
+    private static IEnumerable<MeshService> FromServiceEntry(ServiceEntry se, List<WorkloadEntry> workloadEntries, ImmutableArray<LocalPod> pods)
     {
         var resolution = se.Spec.Resolution ?? ServiceEntryResolution.None;
+        if (se.Spec.WorkloadSelector is { } selector)
+        {
+            foreach (var ms in FromWorkloadSelector(se, selector.Labels, workloadEntries, pods))
+            {
+                yield return ms;
+            }
+
+            yield break;
+        }
+
         foreach (var host in se.Spec.Hosts)
         {
             var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServer(gp.Protocol) || string.Equals(gp.Protocol, "GRPC-WEB", StringComparison.OrdinalIgnoreCase)).Select(gp =>
@@ -284,6 +295,39 @@ internal sealed class MeshModel
             };
         }
     }
+
+    /// <summary>
+    /// A ServiceEntry with a workloadSelector: its endpoints are the WorkloadEntries and the pods of its namespace whose
+    /// labels include the selector's. A WorkloadEntry is reached at its address and the port named like the service
+    /// port (else targetPort, else the port); a pod, being in the mesh, through its sidecar — the inbound port of its
+    /// container port equal to the service port's targetPort (else the port), as Istio's pod endpoints are.
+    /// </summary>
+    private static IEnumerable<MeshService> FromWorkloadSelector(ServiceEntry se, IReadOnlyDictionary<string, string> selector,
+        List<WorkloadEntry> workloadEntries, ImmutableArray<LocalPod> pods)
+    {
+        var ns = se.EffectiveNamespace;
+        var entries = workloadEntries.Where(we => we.EffectiveNamespace == ns && !string.IsNullOrEmpty(we.Spec.Address)
+            && Generation.Labels.Contains(MergedLabels(we), selector)).ToList();
+        var members = pods.Where(p => p.Namespace == ns && Generation.Labels.Contains(p.Labels, selector)).ToList();
+        foreach (var host in se.Spec.Hosts)
+        {
+            var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServer(gp.Protocol) || string.Equals(gp.Protocol, "GRPC-WEB", StringComparison.OrdinalIgnoreCase)).Select(gp =>
+            {
+                var targetPort = gp.TargetPort ?? gp.Number;
+                IEnumerable<MeshEndpoint> fromEntries = entries.Select(we => new MeshEndpoint(
+                    we.Spec.Address!, we.Spec.Ports.TryGetValue(gp.Name, out var p) ? p : targetPort, null, MergedLabels(we)) { Weight = we.Spec.Weight });
+                IEnumerable<MeshEndpoint> fromPods = members.SelectMany(pod => pod.Ports.FirstOrDefault(pp => pp.ContainerPort == targetPort) is { } pp
+                    ? [new MeshEndpoint(pod.Address, pp.InboundPort, pod.Name, pod.Labels)]
+                    : Array.Empty<MeshEndpoint>());
+                return new MeshServicePort(gp.Number, gp.Name, Protocols.OfIstioPort(gp.Protocol), [.. fromEntries, .. fromPods]);
+            });
+            yield return new MeshService(host, ns, null, [.. ports.OrderBy(p => p.Number)]);
+        }
+    }
+
+    /// <summary>A WorkloadEntry's labels: its spec's, else (as Istio falls back) its metadata's.</summary>
+    private static IReadOnlyDictionary<string, string> MergedLabels(WorkloadEntry we) =>
+        we.Spec.Labels.Count > 0 ? we.Spec.Labels : we.Metadata.Labels;
 
     /// <summary>
     /// Pods by (namespace, label=value), so selecting a Service's pods looks at the pods carrying one of its selector's

@@ -217,4 +217,42 @@ public sealed class EgressGenerationTests
         // A gateway has no catch-all: hosts it was not configured for get 404 NR, as in Istio.
         Assert.DoesNotContain(gateway.Clusters, x => x.Name == "PassthroughCluster");
     }
+
+    [Fact]
+    public void Generate_WorkloadSelector_SelectsWorkloadEntriesAndPodsThroughTheirSidecars()
+    {
+        var c = Sidecar("""
+            apiVersion: networking.istio.io/v1
+            kind: WorkloadEntry
+            metadata: {name: vm-1}
+            spec:
+              address: 127.0.0.2
+              labels: {app: details, version: vm}
+              ports: {http: 8080}
+              weight: 2
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: WorkloadEntry
+            metadata: {name: other, namespace: elsewhere}
+            spec:
+              address: 127.0.0.9
+              labels: {app: details}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: details-all}
+            spec:
+              hosts: [details.internal]
+              location: MESH_INTERNAL
+              ports: [{number: 80, name: http, protocol: HTTP, targetPort: 9080}]
+              resolution: STATIC
+              workloadSelector:
+                labels: {app: details}
+            """);
+
+        // The WorkloadEntry of the same namespace at its named port, and the details pod at its sidecar's inbound port.
+        Assert.Equal(
+            [("127.0.0.1", 20011, "details-v1-0", (int?)null), ("127.0.0.2", 8080, null, 2)],
+            ClusterNamed(c, "outbound|80||details.internal").Endpoints.Select(e => (e.Address, e.Port, e.Pod, e.Weight)));
+    }
 }
