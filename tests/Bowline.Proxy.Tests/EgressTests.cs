@@ -156,6 +156,19 @@ public sealed class EgressTests
         Assert.Contains("negative weight", Assert.Throws<ConfigException>(() => ConfigCompiler.Compile(ConfigOf([], [], [negative]))).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Compile_ClusterWithDnsNamedEndpoints_GetsItsOwnPool_OthersShareOne()
+    {
+        var compiled = ConfigCompiler.Compile(ConfigOf([], [], [
+            new Cluster { Name = "named", Endpoints = [new Endpoint { Address = "localhost", Port = 1 }] },
+            Cluster("ip", 1),
+        ]));
+
+        // Its connections live DnsRefresh at most, so the name is resolved again that often.
+        Assert.NotNull(compiled.Clusters.Single(c => c.Name == "named").Client);
+        Assert.Null(compiled.Clusters.Single(c => c.Name == "ip").Client);
+    }
+
     private static async Task<string?> ClusterOfAsync(ProxyUnderTest proxy, string testId)
     {
         await proxy.FlagsOfAsync(testId);

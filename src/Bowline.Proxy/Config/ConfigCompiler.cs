@@ -43,7 +43,7 @@ internal static class ConfigCompiler
 
             ClusterPolicyRules.Check(cluster);
             var state = stats?.State(cluster.Name) ?? new ClusterState();
-            var client = cluster.ConnectionPool is { } pool ? state.Client(pool, UpstreamClient.Create) : null;
+            var client = PoolFor(cluster) is { } pool ? state.Client(pool, UpstreamClient.Create) : null;
             if (!clusters.TryAdd(cluster.Name, new CompiledCluster(cluster, state, time, client)))
             {
                 throw new ConfigException($"duplicate cluster {cluster.Name}");
@@ -99,6 +99,26 @@ internal static class ConfigCompiler
         }
 
         return new CompiledConfig(config, listeners, [.. clusters.Values]);
+    }
+
+    /// <summary>Envoy's default dns_refresh_rate: how long a connection to a resolved name may be reused.</summary>
+    internal static readonly TimeSpan DnsRefresh = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The cluster's own pool settings, if it needs its own pool: its connectionPool, and for endpoints named by DNS
+    /// (ServiceEntry resolution DNS) a connection lifetime of <see cref="DnsRefresh"/> — each new connection resolves
+    /// the name again, so a changed address is picked up within that time, as Envoy re-resolves and drains.
+    /// </summary>
+    private static ConnectionPool? PoolFor(Cluster cluster)
+    {
+        var named = cluster.Endpoints.Any(e => !IPAddress.TryParse(e.Address, out _));
+        return (cluster.ConnectionPool, named) switch
+        {
+            ({ } pool, true) => pool with { MaxConnectionDuration = pool.MaxConnectionDuration is { } d && d < DnsRefresh ? d : DnsRefresh },
+            ({ } pool, false) => pool,
+            (null, true) => new ConnectionPool { MaxConnectionDuration = DnsRefresh },
+            _ => null,
+        };
     }
 
     private static CompiledRouteTable CompileTable(RouteTable table, Dictionary<string, CompiledCluster> clusters)
