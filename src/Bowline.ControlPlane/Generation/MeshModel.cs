@@ -274,7 +274,7 @@ internal sealed class MeshModel
 
         foreach (var host in se.Spec.Hosts)
         {
-            var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServer(gp.Protocol) || string.Equals(gp.Protocol, "GRPC-WEB", StringComparison.OrdinalIgnoreCase)).Select(gp =>
+            var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServiceEntryPort(gp.Protocol)).Select(gp =>
             {
                 var targetPort = gp.TargetPort ?? gp.Number;
                 IEnumerable<MeshEndpoint> endpoints = resolution switch
@@ -311,7 +311,7 @@ internal sealed class MeshModel
         var members = pods.Where(p => p.Namespace == ns && Generation.Labels.Contains(p.Labels, selector)).ToList();
         foreach (var host in se.Spec.Hosts)
         {
-            var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServer(gp.Protocol) || string.Equals(gp.Protocol, "GRPC-WEB", StringComparison.OrdinalIgnoreCase)).Select(gp =>
+            var ports = se.Spec.Ports.Where(gp => Protocols.IsHttpServiceEntryPort(gp.Protocol)).Select(gp =>
             {
                 var targetPort = gp.TargetPort ?? gp.Number;
                 IEnumerable<MeshEndpoint> fromEntries = entries.Select(we => new MeshEndpoint(

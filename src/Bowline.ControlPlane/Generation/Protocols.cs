@@ -8,7 +8,7 @@ internal static class Protocols
     public static UpstreamProtocol OfKubePort(string? name, string? appProtocol) =>
         IsHttp2(appProtocol) || IsHttp2(Prefix(name)) ? UpstreamProtocol.Http2 : UpstreamProtocol.Http1;
 
-    /// <summary>ServiceEntry / Gateway port protocols (HTTP, HTTP2, GRPC, ...). TCP/TLS are treated as HTTP for now.</summary>
+    /// <summary>ServiceEntry / Gateway port protocols (HTTP, HTTP2, GRPC, ...): HTTP/2 for HTTP2 and gRPC, else HTTP/1.1.</summary>
     public static UpstreamProtocol OfIstioPort(string? protocol) =>
         IsHttp2(protocol) ? UpstreamProtocol.Http2 : UpstreamProtocol.Http1;
 
@@ -16,6 +16,10 @@ internal static class Protocols
         protocol is not null && (protocol.Equals("HTTP", StringComparison.OrdinalIgnoreCase)
             || protocol.Equals("HTTP2", StringComparison.OrdinalIgnoreCase)
             || protocol.Equals("GRPC", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The ServiceEntry port protocols Bowline routes (HTTP ones); TCP, TLS, HTTPS and the rest are skipped.</summary>
+    public static bool IsHttpServiceEntryPort(string? protocol) =>
+        IsHttpServer(protocol) || string.Equals(protocol, "GRPC-WEB", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsHttp2(string? p) =>
         p is not null && (p.Equals("http2", StringComparison.OrdinalIgnoreCase)
