@@ -23,6 +23,9 @@ internal static class ResourceRules
             case ServiceEntry se:
                 ServiceEntryRules.Check(se.Spec, reporter);
                 break;
+            case LocalRateLimitResource limit:
+                LocalRateLimitRules.Check(limit.Spec, reporter);
+                break;
             case KubeService service:
                 KubernetesRules.Check(service.Spec, reporter);
                 break;

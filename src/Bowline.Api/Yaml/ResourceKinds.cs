@@ -6,6 +6,7 @@ namespace Bowline.Api.Yaml;
 internal static class ResourceKinds
 {
     public const string IstioNetworking = "networking.istio.io";
+    public const string Bowline = "bowline.io";
 
     private static readonly string[] IstioVersions = ["v1", "v1beta1", "v1alpha3"];
 
@@ -20,7 +21,7 @@ internal static class ResourceKinds
     /// <summary>Real networking.istio.io kinds Bowline does not implement: warned about, unlike a misspelt kind.</summary>
     private static readonly HashSet<string> IstioKindsNotUsed = new(StringComparer.Ordinal)
     {
-        "Sidecar", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig",
+        "Sidecar", "WorkloadEntry", "WorkloadGroup", "ProxyConfig",
     };
 
     /// <summary>Kubernetes kinds by group ("" is the core group) and their one supported version.</summary>
@@ -29,6 +30,8 @@ internal static class ResourceKinds
         [("", "Service")] = ("v1", typeof(KubeService)),
         [("", "ServiceAccount")] = ("v1", typeof(ServiceAccount)),
         [("apps", "Deployment")] = ("v1", typeof(Deployment)),
+        // Bowline's own kinds go through the same path: one group, one version each.
+        [(Bowline, "LocalRateLimit")] = ("v1alpha1", typeof(LocalRateLimitResource)),
     };
 
     public abstract record Outcome;
@@ -51,6 +54,11 @@ internal static class ResourceKinds
                     ? new Bind(istioType)
                     : new Refuse($"unknown apiVersion \"{apiVersion}\" for {kind} (expected {IstioNetworking}/v1, v1beta1 or v1alpha3)");
             }
+            if (kind == "EnvoyFilter")
+            {
+                return new Ignore($"EnvoyFilter ({apiVersion}) is not supported by Bowline; ignored. For envoy.filters.http.local_ratelimit use a LocalRateLimit (bowline.io/v1alpha1) resource, see README \"Rate limiting\"");
+            }
+
             return IstioKindsNotUsed.Contains(kind)
                 ? new Ignore(NotUsed(apiVersion, kind))
                 : new Refuse($"unknown kind \"{kind}\" in {IstioNetworking}");

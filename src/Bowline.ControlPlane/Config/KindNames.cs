@@ -9,6 +9,7 @@ internal static class KindNames
         "DestinationRule" => "destinationrule.networking.istio.io",
         "Gateway" => "gateway.networking.istio.io",
         "ServiceEntry" => "serviceentry.networking.istio.io",
+        "LocalRateLimit" => "localratelimit.bowline.io",
         "Deployment" => "deployment.apps",
         "Service" => "service",
         "ServiceAccount" => "serviceaccount",

@@ -40,6 +40,8 @@ internal static class GatewayGenerator
         var listeners = new List<Listener>();
         var tables = new List<RouteTable>();
         var clusterNames = new SortedSet<string>(StringComparer.Ordinal);
+        // A gateway's LocalRateLimit covers all its traffic (Istio's GATEWAY context), or the named routes only.
+        var rateLimits = RateLimitBuilder.For(mesh.LocalRateLimits, pod);
         foreach (var (port, servers) in byPort)
         {
             var name = string.Create(CultureInfo.InvariantCulture, $"gateway|{port}");
@@ -51,8 +53,9 @@ internal static class GatewayGenerator
                 Address = "127.0.0.1",
                 Port = bound,
                 RouteTable = name,
+                RateLimit = rateLimits.Listener,
             });
-            var table = Table(mesh, pod, name, port, bound, servers, notes);
+            var table = RateLimitBuilder.Apply(Table(mesh, pod, name, port, bound, servers, notes), rateLimits.Routes);
             tables.Add(table);
             foreach (var d in table.VirtualHosts.SelectMany(h => h.Routes).SelectMany(r => r.Destinations))
             {

@@ -23,8 +23,10 @@ internal sealed class MeshModel
     private readonly Dictionary<(string Ns, string Key, string Value), List<int>> _kubeBySelectorLabel = [];
 
     private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
-        IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices)
+        IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices,
+        IReadOnlyList<LocalRateLimitResource> localRateLimits)
     {
+        LocalRateLimits = localRateLimits;
         Services = services;
         VirtualServices = virtualServices;
         DestinationRules = destinationRules;
@@ -59,6 +61,8 @@ internal sealed class MeshModel
     public IReadOnlyList<DestinationRule> DestinationRules { get; }
     public IReadOnlyList<Gateway> Gateways { get; }
     public IReadOnlyList<KubeService> KubeServices { get; }
+    /// <summary>Bowline's LocalRateLimit resources in creation order (see <see cref="RateLimitBuilder"/>).</summary>
+    public IReadOnlyList<LocalRateLimitResource> LocalRateLimits { get; }
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -94,7 +98,8 @@ internal sealed class MeshModel
             [.. config.OfType<VirtualService>()],
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
-            kube);
+            kube,
+            [.. config.OfType<LocalRateLimitResource>()]);
     }
 
     /// <summary>
