@@ -57,9 +57,18 @@ internal static class GatewayGenerator
             });
             var table = RateLimitBuilder.Apply(Table(mesh, pod, name, port, bound, servers, notes), rateLimits.Routes);
             tables.Add(table);
-            foreach (var d in table.VirtualHosts.SelectMany(h => h.Routes).SelectMany(r => r.Destinations))
+            foreach (var route in table.VirtualHosts.SelectMany(h => h.Routes))
             {
-                clusterNames.Add(d.Cluster);
+                foreach (var d in route.Destinations)
+                {
+                    clusterNames.Add(d.Cluster);
+                }
+
+                // A mirror's cluster is pushed too, or the gateway would NACK the route (unknown mirror cluster).
+                foreach (var m in route.Mirrors)
+                {
+                    clusterNames.Add(m.Cluster);
+                }
             }
         }
 
