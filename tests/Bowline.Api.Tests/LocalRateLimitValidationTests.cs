@@ -57,22 +57,128 @@ public sealed class LocalRateLimitValidationTests
     }
 
     [Fact]
-    public void EnvoyFilter_IsIgnoredWithAWarningPointingAtLocalRateLimit()
+    public void EnvoyFilter_LocalRateLimitPatchesAsIstioDocsWriteThem_AreReadWithoutWarnings()
     {
         var result = Diag.Validate("ef.yaml", """
             apiVersion: networking.istio.io/v1alpha3
             kind: EnvoyFilter
             metadata:
-              name: filter-local-ratelimit-svc
+              name: gateway-limit
+              namespace: istio-system
             spec:
               workloadSelector:
                 labels:
-                  app: httpbin
+                  istio: ingressgateway
+              configPatches:
+              - applyTo: HTTP_FILTER
+                match:
+                  context: GATEWAY
+                  listener:
+                    filterChain:
+                      filter:
+                        name: envoy.filters.network.http_connection_manager
+                patch:
+                  operation: INSERT_BEFORE
+                  value:
+                    name: envoy.filters.http.local_ratelimit
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
+                      stat_prefix: http_local_rate_limiter
+                      token_bucket: {max_tokens: 10, tokens_per_fill: 5, fill_interval: 1m}
+                      filter_enabled: {runtime_key: e, default_value: {numerator: 100, denominator: HUNDRED}}
+                      filter_enforced: {runtime_key: f, default_value: {numerator: 1000000, denominator: MILLION}}
+              - applyTo: HTTP_ROUTE
+                match:
+                  context: GATEWAY
+                  routeConfiguration:
+                    vhost:
+                      name: "*:80"
+                      route:
+                        name: status
+                patch:
+                  operation: MERGE
+                  value:
+                    typed_per_filter_config:
+                      envoy.filters.http.local_ratelimit:
+                        "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+                        type_url: type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
+                        value:
+                          stat_prefix: http_local_rate_limiter
+                          token_bucket: {max_tokens: 2, fill_interval: 10s}
+                          filter_enabled: {default_value: {numerator: 100}}
+                          filter_enforced: {default_value: {numerator: 100}}
             """);
 
-        Assert.True(result.IsValid);
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Empty(result.Warnings.Select(w => w.ToString()));
+        var filter = (Bowline.Api.Resources.EnvoyFilter)Assert.Single(result.Resources).Resource;
+        var limits = Bowline.Api.Resources.EnvoyFilterRateLimits.Read(filter.Spec).Limits;
+        Assert.Equal([
+            new(0, Bowline.Api.Resources.RateLimitScope.Gateway, null, 10, 5, TimeSpan.FromMinutes(1)),
+            new Bowline.Api.Resources.EnvoyFilterRateLimit(1, Bowline.Api.Resources.RateLimitScope.Gateway, "status", 2, 1, TimeSpan.FromSeconds(10)),
+        ], limits);
+    }
+
+    [Fact]
+    public void EnvoyFilter_OtherPatches_AreIgnoredWithALocatedWarning()
+    {
+        var result = Diag.Validate("ef.yaml", """
+            apiVersion: networking.istio.io/v1alpha3
+            kind: EnvoyFilter
+            metadata:
+              name: lua
+            spec:
+              configPatches:
+              - applyTo: HTTP_FILTER
+                match:
+                  context: SIDECAR_INBOUND
+                patch:
+                  operation: INSERT_BEFORE
+                  value:
+                    name: envoy.filters.http.lua
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua
+                      inlineCode: "function envoy_on_request(h) end"
+              - applyTo: HTTP_FILTER
+                match:
+                  context: SIDECAR_OUTBOUND
+                patch:
+                  operation: INSERT_BEFORE
+                  value:
+                    name: envoy.filters.http.local_ratelimit
+                    typed_config:
+                      token_bucket: {max_tokens: 1, fill_interval: 1s}
+            """);
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal([
+            "ef.yaml:7: spec.configPatches[0]: EnvoyFilter patches are not supported by Bowline except envoy.filters.http.local_ratelimit (HTTP_FILTER, HTTP_ROUTE); this patch is ignored",
+            "ef.yaml:19: spec.configPatches[1].match.context: local rate limit in context SIDECAR_OUTBOUND is not supported by Bowline (SIDECAR_INBOUND, GATEWAY or ANY); this patch is ignored",
+        ], result.Warnings.Select(w => w.ToString()));
+    }
+
+    [Fact]
+    public void EnvoyFilter_LimitWithoutFilterEnabled_IsNotEnforced_AsInEnvoy()
+    {
+        var result = Diag.Validate("ef.yaml", """
+            apiVersion: networking.istio.io/v1alpha3
+            kind: EnvoyFilter
+            metadata:
+              name: rl
+            spec:
+              configPatches:
+              - applyTo: HTTP_FILTER
+                patch:
+                  operation: INSERT_BEFORE
+                  value:
+                    name: envoy.filters.http.local_ratelimit
+                    typed_config:
+                      token_bucket: {max_tokens: 1, fill_interval: 1s}
+            """);
+
         var warning = Assert.Single(result.Warnings).ToString();
-        Assert.StartsWith("ef.yaml:1: EnvoyFilter (networking.istio.io/v1alpha3) is not supported by Bowline; ignored.", warning, StringComparison.Ordinal);
-        Assert.Contains("LocalRateLimit (bowline.io/v1alpha1)", warning, StringComparison.Ordinal);
+        Assert.Contains("filter_enabled/filter_enforced are 0%", warning, StringComparison.Ordinal);
+        var filter = (Bowline.Api.Resources.EnvoyFilter)Assert.Single(result.Resources).Resource;
+        Assert.Empty(Bowline.Api.Resources.EnvoyFilterRateLimits.Read(filter.Spec).Limits);
     }
 }

@@ -27,6 +27,12 @@ internal static class NotYetSupported
             case Gateway gateway:
                 Gateway(gateway.Spec, r);
                 break;
+            case EnvoyFilter filter:
+                foreach (var (path, message) in EnvoyFilterRateLimits.Read(filter.Spec).Ignored)
+                {
+                    r.Report(path, message);
+                }
+                break;
         }
     }
 

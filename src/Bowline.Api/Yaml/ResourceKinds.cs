@@ -56,7 +56,10 @@ internal static class ResourceKinds
             }
             if (kind == "EnvoyFilter")
             {
-                return new Ignore($"EnvoyFilter ({apiVersion}) is not supported by Bowline; ignored. For envoy.filters.http.local_ratelimit use a LocalRateLimit (bowline.io/v1alpha1) resource, see README \"Rate limiting\"");
+                // Only v1alpha3 exists for EnvoyFilter; Bowline reads its local rate limit patches (EnvoyFilterRateLimits).
+                return version == "v1alpha3"
+                    ? new Bind(typeof(EnvoyFilter))
+                    : new Refuse($"unknown apiVersion \"{apiVersion}\" for EnvoyFilter (expected {IstioNetworking}/v1alpha3)");
             }
 
             return IstioKindsNotUsed.Contains(kind)

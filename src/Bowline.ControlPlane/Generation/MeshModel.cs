@@ -24,7 +24,7 @@ internal sealed class MeshModel
 
     private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
         IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices,
-        IReadOnlyList<LocalRateLimitResource> localRateLimits)
+        IReadOnlyList<RateLimitRule> localRateLimits)
     {
         LocalRateLimits = localRateLimits;
         Services = services;
@@ -61,8 +61,8 @@ internal sealed class MeshModel
     public IReadOnlyList<DestinationRule> DestinationRules { get; }
     public IReadOnlyList<Gateway> Gateways { get; }
     public IReadOnlyList<KubeService> KubeServices { get; }
-    /// <summary>Bowline's LocalRateLimit resources in creation order (see <see cref="RateLimitBuilder"/>).</summary>
-    public IReadOnlyList<LocalRateLimitResource> LocalRateLimits { get; }
+    /// <summary>LocalRateLimit resources and EnvoyFilter local_ratelimit patches, in creation order (see <see cref="RateLimitBuilder"/>).</summary>
+    public IReadOnlyList<RateLimitRule> LocalRateLimits { get; }
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -99,7 +99,7 @@ internal sealed class MeshModel
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
             kube,
-            [.. config.OfType<LocalRateLimitResource>()]);
+            RateLimitBuilder.Rules(config.InCreationOrder().Select(r => r.Resource)));
     }
 
     /// <summary>
