@@ -182,6 +182,29 @@ public sealed class HttpbinTrafficTests(HttpbinMeshFixture fixture) : IClassFixt
         }
     }
 
+    [Fact]
+    public async Task EnvoyFilter_IstioDocsLocalRateLimit_LimitsEachHttpbinPod()
+    {
+        using var client = NewClient();
+        await ApplyAndSyncAsync(Sample("httpbin-gateway.yaml"), Networking("destination-rule-all.yaml"));
+        var file = Networking("envoyfilter-local-ratelimit.yaml");
+        await ApplyAndSyncAsync(file);
+        try
+        {
+            var statuses = await StatusesAsync(client, "get", 20);
+
+            // 4 tokens per pod, 4 pods, round robin: 16 pass, then every pod's sidecar answers 429 itself.
+            Assert.Equal(16, statuses.Count(s => s == HttpStatusCode.OK));
+            Assert.Equal(4, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        }
+        finally
+        {
+            var deleted = await Mesh.CliAsync("delete", "-f", file);
+            Assert.True(deleted.ExitCode == 0, deleted.ToString());
+            await ProxyStatusReader.WaitAllAsync(Mesh, "SYNCED", Resync);
+        }
+    }
+
     private static async Task<List<HttpStatusCode>> StatusesAsync(HttpClient client, string path, int n)
     {
         var statuses = new List<HttpStatusCode>(n);
