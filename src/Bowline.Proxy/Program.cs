@@ -43,7 +43,8 @@ builder.Services.AddSingleton<XdsClient>();
 builder.Services.AddHostedService<XdsService>();
 
 var app = builder.Build();
-app.MapAdmin(app.Services.GetRequiredService<ListenerManager>(), app.Services.GetRequiredService<ListenerManager>().RateLimits);
+var listeners = app.Services.GetRequiredService<ListenerManager>();
+app.MapAdmin(listeners, listeners.RateLimits);
 
 // Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
 await app.RunAsync();

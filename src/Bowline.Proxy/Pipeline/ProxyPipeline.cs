@@ -9,8 +9,8 @@ namespace Bowline.Proxy.Pipeline;
 
 /// <summary>
 /// The request path, in one place: find the listener in the current snapshot → (Outbound/Gateway) virtual host by
-/// authority → first matching route → local rate limit (the route's bucket, else the listener's) → CORS preflight → its faults (<see cref="FaultFilter"/>) → redirect or direct
-/// response, else weighted cluster → path rewrite → mirror copies (<see cref="MirrorFilter"/>) → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
+/// authority → first matching route → local rate limit (the route's bucket, else the listener's; Inbound: the
+/// listener's) → CORS preflight → its faults (<see cref="FaultFilter"/>) → redirect or direct response, else weighted cluster → path rewrite → mirror copies (<see cref="MirrorFilter"/>) → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
 /// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
