@@ -43,8 +43,8 @@ builder.Services.AddSingleton<XdsClient>();
 builder.Services.AddHostedService<XdsService>();
 
 var app = builder.Build();
-var listenerManager = app.Services.GetRequiredService<ListenerManager>();
-app.MapAdmin(listenerManager, listenerManager.Egress);
+var listeners = app.Services.GetRequiredService<ListenerManager>();
+app.MapAdmin(listeners, listeners.Egress, listeners.RateLimits);
 
 // Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
 await app.RunAsync();

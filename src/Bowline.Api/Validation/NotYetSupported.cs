@@ -33,6 +33,12 @@ internal static class NotYetSupported
             case KubeConfigMap map when !MeshConfig.IsMeshConfigMap(map):
                 r.Report("metadata.name", $"only the mesh config ConfigMap ({MeshConfig.ConfigMapNamespace}/{MeshConfig.ConfigMapName}) is read by Bowline; ignored");
                 break;
+            case EnvoyFilter filter:
+                foreach (var (path, message) in EnvoyFilterRateLimits.Read(filter.Spec).Ignored)
+                {
+                    r.Report(path, message);
+                }
+                break;
         }
     }
 

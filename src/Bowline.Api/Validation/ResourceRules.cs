@@ -26,6 +26,9 @@ internal static class ResourceRules
             case WorkloadEntry we:
                 ServiceEntryRules.CheckWorkloadEntry(we.Spec, reporter);
                 break;
+            case LocalRateLimitResource limit:
+                LocalRateLimitRules.Check(limit.Spec, reporter);
+                break;
             case KubeService service:
                 KubernetesRules.Check(service.Spec, reporter);
                 break;

@@ -36,6 +36,8 @@ public sealed record Listener
     public string? RouteTable { get; init; }
     /// <summary>For Inbound listeners: the cluster (the local app) every request goes to.</summary>
     public string? Cluster { get; init; }
+    /// <summary>Local rate limit for every request of this listener, unless its route has its own; null means none.</summary>
+    public LocalRateLimit? RateLimit { get; init; }
 }
 
 public sealed record RouteTable
@@ -88,6 +90,8 @@ public sealed record Route
     /// only for routes with destinations. Empty means none.
     /// </summary>
     public ImmutableArray<MirrorPolicy> Mirrors { get; init; } = [];
+    /// <summary>Local rate limit for this route's requests, replacing the listener's; null means the listener's (if any).</summary>
+    public LocalRateLimit? RateLimit { get; init; }
 }
 
 /// <summary>

@@ -6,6 +6,7 @@ namespace Bowline.Api.Yaml;
 internal static class ResourceKinds
 {
     public const string IstioNetworking = "networking.istio.io";
+    public const string Bowline = "bowline.io";
 
     private static readonly string[] IstioVersions = ["v1", "v1beta1", "v1alpha3"];
 
@@ -21,7 +22,7 @@ internal static class ResourceKinds
     /// <summary>Real networking.istio.io kinds Bowline does not implement: warned about, unlike a misspelt kind.</summary>
     private static readonly HashSet<string> IstioKindsNotUsed = new(StringComparer.Ordinal)
     {
-        "Sidecar", "EnvoyFilter", "WorkloadGroup", "ProxyConfig",
+        "Sidecar", "WorkloadGroup", "ProxyConfig",
     };
 
     /// <summary>Kubernetes kinds by group ("" is the core group) and their one supported version.</summary>
@@ -31,6 +32,8 @@ internal static class ResourceKinds
         [("", "ServiceAccount")] = ("v1", typeof(ServiceAccount)),
         [("apps", "Deployment")] = ("v1", typeof(Deployment)),
         [("", "ConfigMap")] = ("v1", typeof(KubeConfigMap)),
+        // Bowline's own kinds go through the same path: one group, one version each.
+        [(Bowline, "LocalRateLimit")] = ("v1alpha1", typeof(LocalRateLimitResource)),
     };
 
     public abstract record Outcome;
@@ -53,6 +56,14 @@ internal static class ResourceKinds
                     ? new Bind(istioType)
                     : new Refuse($"unknown apiVersion \"{apiVersion}\" for {kind} (expected {IstioNetworking}/v1, v1beta1 or v1alpha3)");
             }
+            if (kind == "EnvoyFilter")
+            {
+                // Only v1alpha3 exists for EnvoyFilter; Bowline reads its local rate limit patches (EnvoyFilterRateLimits).
+                return version == "v1alpha3"
+                    ? new Bind(typeof(EnvoyFilter))
+                    : new Refuse($"unknown apiVersion \"{apiVersion}\" for EnvoyFilter (expected {IstioNetworking}/v1alpha3)");
+            }
+
             return IstioKindsNotUsed.Contains(kind)
                 ? new Ignore(NotUsed(apiVersion, kind))
                 : new Refuse($"unknown kind \"{kind}\" in {IstioNetworking}");

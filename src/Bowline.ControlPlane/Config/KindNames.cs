@@ -10,6 +10,8 @@ internal static class KindNames
         "Gateway" => "gateway.networking.istio.io",
         "ServiceEntry" => "serviceentry.networking.istio.io",
         "WorkloadEntry" => "workloadentry.networking.istio.io",
+        "LocalRateLimit" => "localratelimit.bowline.io",
+        "EnvoyFilter" => "envoyfilter.networking.istio.io",
         "Deployment" => "deployment.apps",
         "Service" => "service",
         "ServiceAccount" => "serviceaccount",

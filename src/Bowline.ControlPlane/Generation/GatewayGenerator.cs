@@ -40,6 +40,8 @@ internal static class GatewayGenerator
         var listeners = new List<Listener>();
         var tables = new List<RouteTable>();
         var clusterNames = new SortedSet<string>(StringComparer.Ordinal);
+        // A gateway's LocalRateLimit covers all its traffic (Istio's GATEWAY context), or the named routes only.
+        var rateLimits = RateLimitBuilder.For(mesh.LocalRateLimits, pod);
         foreach (var (port, servers) in byPort)
         {
             var name = string.Create(CultureInfo.InvariantCulture, $"gateway|{port}");
@@ -51,12 +53,22 @@ internal static class GatewayGenerator
                 Address = "127.0.0.1",
                 Port = bound,
                 RouteTable = name,
+                RateLimit = rateLimits.Listener,
             });
-            var table = Table(mesh, pod, name, port, bound, servers, notes);
+            var table = RateLimitBuilder.Apply(Table(mesh, pod, name, port, bound, servers, notes), rateLimits.Routes);
             tables.Add(table);
-            foreach (var d in table.VirtualHosts.SelectMany(h => h.Routes).SelectMany(r => r.Destinations))
+            foreach (var route in table.VirtualHosts.SelectMany(h => h.Routes))
             {
-                clusterNames.Add(d.Cluster);
+                foreach (var d in route.Destinations)
+                {
+                    clusterNames.Add(d.Cluster);
+                }
+
+                // A mirror's cluster is pushed too, or the gateway would NACK the route (unknown mirror cluster).
+                foreach (var m in route.Mirrors)
+                {
+                    clusterNames.Add(m.Cluster);
+                }
             }
         }
 

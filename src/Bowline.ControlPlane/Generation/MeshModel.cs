@@ -24,9 +24,10 @@ internal sealed class MeshModel
 
     private MeshModel(ImmutableArray<MeshService> services, IReadOnlyList<VirtualService> virtualServices,
         IReadOnlyList<DestinationRule> destinationRules, IReadOnlyList<Gateway> gateways, IReadOnlyList<KubeService> kubeServices,
-        MeshConfig meshConfig)
+        MeshConfig meshConfig, IReadOnlyList<RateLimitRule> localRateLimits)
     {
         MeshConfig = meshConfig;
+        LocalRateLimits = localRateLimits;
         Services = services;
         VirtualServices = virtualServices;
         DestinationRules = destinationRules;
@@ -63,6 +64,8 @@ internal sealed class MeshModel
     public IReadOnlyList<KubeService> KubeServices { get; }
     /// <summary>Istio's mesh config (the ConfigMap istio-system/istio), defaults when there is none.</summary>
     public MeshConfig MeshConfig { get; }
+    /// <summary>LocalRateLimit resources and EnvoyFilter local_ratelimit patches, in creation order (see <see cref="RateLimitBuilder"/>).</summary>
+    public IReadOnlyList<RateLimitRule> LocalRateLimits { get; }
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -100,7 +103,8 @@ internal sealed class MeshModel
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
             kube,
-            MeshConfig.From(config.OfType<KubeConfigMap>()));
+            MeshConfig.From(config.OfType<KubeConfigMap>()),
+            RateLimitBuilder.Rules(config.InCreationOrder().Select(r => r.Resource)));
     }
 
     /// <summary>

@@ -39,6 +39,8 @@ internal static class SidecarGenerator
     {
         var listeners = new List<Listener>();
         var clusters = new List<Cluster>();
+        // A sidecar's LocalRateLimit guards its workload: every inbound request (Istio's SIDECAR_INBOUND context).
+        var rateLimit = RateLimitBuilder.For(mesh.LocalRateLimits, pod).Listener;
         foreach (var port in pod.Ports)
         {
             var cluster = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}||");
@@ -49,6 +51,7 @@ internal static class SidecarGenerator
                 Address = pod.Address,
                 Port = port.InboundPort,
                 Cluster = cluster,
+                RateLimit = rateLimit,
             });
             clusters.Add(new Cluster
             {

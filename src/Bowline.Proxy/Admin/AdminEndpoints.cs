@@ -2,6 +2,7 @@ using System.Text.Json;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.RateLimit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,7 +12,7 @@ namespace Bowline.Proxy.Admin;
 /// <summary>The admin endpoint (docs/contracts.md): readiness for <c>bowline up</c>, the config in use for debugging.</summary>
 internal static class AdminEndpoints
 {
-    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots, EgressStats? egress = null)
+    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots, EgressStats? egress = null, RateLimitBuckets? rateLimits = null)
     {
         if (egress is not null)
         {
@@ -19,6 +20,11 @@ internal static class AdminEndpoints
             endpoints.MapGet("/stats/egress", () => Results.Text(
                 $"{{\"blackHole\":{egress.BlackHole},\"passthrough\":{egress.Passthrough}}}", "application/json"));
         }
+
+        // Envoy's http_local_rate_limit counters per bucket (ok / rate_limited), as JSON.
+        endpoints.MapGet("/stats/local_ratelimit", () => Results.Json(
+            (rateLimits?.All() ?? []).Select(b => new RateLimitCounters(b.Scope, b.Bucket.Name, b.Bucket.Allowed, b.Bucket.Limited)).ToArray(),
+            AdminJson.Default.RateLimitCountersArray));
 
         endpoints.MapGet("/healthz", () => Results.Text("OK"));
 

@@ -8,6 +8,9 @@ namespace Bowline.Proxy.Config;
 /// <summary>A listener with its route table (Outbound, Gateway) or cluster (Inbound) resolved.</summary>
 internal sealed record CompiledListener(string Name, ListenerKind Kind, IPAddress Address, int Port, CompiledRouteTable? RouteTable, CompiledCluster? Cluster)
 {
+    /// <summary>The listener's local rate limit bucket (routes may have their own); null when it has none.</summary>
+    public RateLimit.TokenBucket? RateLimit { get; init; }
+
     /// <summary>"127.0.0.1:8080", as bind errors name it.</summary>
     public string Endpoint => new IPEndPoint(Address, Port).ToString();
 }

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.RateLimit;
 using Bowline.Proxy.Routing;
 using Route = Bowline.Api.Xds.Route;
 
@@ -12,9 +14,12 @@ internal static class ConfigCompiler
 {
     /// <exception cref="ConfigException">The config is inconsistent; the message says where.</exception>
     /// <param name="stats">Per-cluster state (counters, endpoints, connection pools) kept across configs; fresh when null.</param>
-    /// <param name="time">Clock of the outlier detectors' sweeps (the system clock unless a test fakes it).</param>
-    public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null, TimeProvider? time = null)
+    /// <param name="time">Clock of the outlier detectors' sweeps and rate limit fills (the system clock unless a test fakes it).</param>
+    /// <param name="buckets">Rate limit token buckets kept across configs; fresh when null.</param>
+    public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null, TimeProvider? time = null, RateLimitBuckets? buckets = null)
     {
+        buckets ??= new RateLimitBuckets(time ?? TimeProvider.System);
+        var usedBuckets = new HashSet<TokenBucket>();
         var clusters = new Dictionary<string, CompiledCluster>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
         {
@@ -53,7 +58,7 @@ internal static class ConfigCompiler
         var tables = new Dictionary<string, CompiledRouteTable>(StringComparer.Ordinal);
         foreach (var table in config.RouteTables)
         {
-            if (!tables.TryAdd(table.Name, CompileTable(table, clusters)))
+            if (!tables.TryAdd(table.Name, CompileTable(table, clusters, Bucket)))
             {
                 throw new ConfigException($"duplicate route table {table.Name}");
             }
@@ -95,10 +100,26 @@ internal static class ConfigCompiler
                 throw new ConfigException($"{where}: unknown route table '{listener.RouteTable}'");
             }
 
-            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster));
+            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster)
+            {
+                RateLimit = Bucket(listener.RateLimit, $"listener|{listener.Name}", where),
+            });
         }
 
-        return new CompiledConfig(config, listeners, [.. clusters.Values]);
+        return new CompiledConfig(config, listeners, [.. clusters.Values]) { RateLimits = usedBuckets };
+
+        TokenBucket? Bucket(LocalRateLimit? limit, string scope, string where)
+        {
+            if (limit is null)
+            {
+                return null;
+            }
+
+            RateLimitBuckets.Check(limit, where);
+            var bucket = buckets.Get(scope, limit);
+            usedBuckets.Add(bucket);
+            return bucket;
+        }
     }
 
     /// <summary>Envoy's default dns_refresh_rate: how long a connection to a resolved name may be reused.</summary>
@@ -121,7 +142,7 @@ internal static class ConfigCompiler
         };
     }
 
-    private static CompiledRouteTable CompileTable(RouteTable table, Dictionary<string, CompiledCluster> clusters)
+    private static CompiledRouteTable CompileTable(RouteTable table, Dictionary<string, CompiledCluster> clusters, Func<LocalRateLimit?, string, string, TokenBucket?> bucket)
     {
         var hosts = new CompiledVirtualHost[table.VirtualHosts.Length];
         var domains = new IReadOnlyList<string>[hosts.Length];
@@ -131,7 +152,9 @@ internal static class ConfigCompiler
             var routes = new CompiledRoute[host.Routes.Length];
             for (var r = 0; r < routes.Length; r++)
             {
-                routes[r] = CompileRoute(host.Routes[r], $"route table {table.Name} host {host.Name} route {host.Routes[r].Name ?? r.ToString()}", clusters);
+                var route = host.Routes[r];
+                var where = $"route table {table.Name} host {host.Name} route {route.Name ?? r.ToString(CultureInfo.InvariantCulture)}";
+                routes[r] = CompileRoute(route, where, clusters, bucket(route.RateLimit, $"route|{table.Name}|{host.Name}|{r}|{route.Name}", where));
             }
 
             hosts[h] = new CompiledVirtualHost(host.Name, routes);
@@ -141,7 +164,7 @@ internal static class ConfigCompiler
         return new CompiledRouteTable(table.Name, hosts, domains);
     }
 
-    private static CompiledRoute CompileRoute(Route route, string where, Dictionary<string, CompiledCluster> clusters)
+    private static CompiledRoute CompileRoute(Route route, string where, Dictionary<string, CompiledCluster> clusters, TokenBucket? rateLimit)
     {
         var actions = (route.Destinations.IsDefaultOrEmpty ? 0 : 1) + (route.Redirect is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1);
         if (actions != 1)
@@ -174,6 +197,7 @@ internal static class ConfigCompiler
             Headers = CompiledHeaderPolicy.Compile(route.Headers, where),
             Cors = CompiledCors.Compile(route.Cors, where),
             Mirrors = CompileMirrors(route, where, clusters),
+            RateLimit = rateLimit,
         };
     }
 

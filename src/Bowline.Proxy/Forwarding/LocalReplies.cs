@@ -13,6 +13,7 @@ internal static class LocalReplies
     private static readonly byte[] ConnectionTermination = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: connection termination");
     private static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
     private static readonly byte[] Timeout = Encoding.ASCII.GetBytes("upstream request timeout");
+    private static readonly byte[] RateLimitedBody = Encoding.ASCII.GetBytes("local_rate_limited");
     private static readonly byte[] ListenerDraining = Encoding.ASCII.GetBytes("listener draining");
     private const string FaultAbortText = "fault filter abort";
     private static readonly byte[] FaultAbort = Encoding.ASCII.GetBytes(FaultAbortText);
@@ -27,8 +28,19 @@ internal static class LocalReplies
         WriteAsync(context, feature, ResponseFlags.UpstreamConnectionFailure, StatusCodes.Status503ServiceUnavailable, ConnectFailure);
 
     /// <summary>The cluster's circuit breakers (connectionPool limits) refused the request.</summary>
-    public static Task OverflowAsync(HttpContext context, ProxyRequestFeature feature) =>
-        WriteAsync(context, feature, ResponseFlags.UpstreamOverflow, StatusCodes.Status503ServiceUnavailable, Overflow);
+    /// <remarks>Envoy marks a request dropped by circuit breaking with x-envoy-overloaded.</remarks>
+    public static Task OverflowAsync(HttpContext context, ProxyRequestFeature feature)
+    {
+        context.Response.Headers["x-envoy-overloaded"] = "true";
+        return WriteAsync(context, feature, ResponseFlags.UpstreamOverflow, StatusCodes.Status503ServiceUnavailable, Overflow);
+    }
+
+    /// <summary>The local rate limit found no token: Envoy's local_ratelimit answer (429, x-envoy-ratelimited).</summary>
+    public static Task RateLimitedAsync(HttpContext context, ProxyRequestFeature feature)
+    {
+        context.Response.Headers["x-envoy-ratelimited"] = "true";
+        return WriteAsync(context, feature, ResponseFlags.RateLimited, StatusCodes.Status429TooManyRequests, RateLimitedBody);
+    }
 
     public static Task ConnectionTerminationAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamConnectionTermination, StatusCodes.Status503ServiceUnavailable, ConnectionTermination);

@@ -5,6 +5,7 @@ using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.RateLimit;
 using Microsoft.Extensions.Logging;
 
 namespace Bowline.Proxy.Listeners;
@@ -33,6 +34,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
+        RateLimits = new RateLimitBuckets(_time);
         _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress);
         _observer = observer;
         _loggerFactory = loggerFactory;
@@ -47,6 +49,9 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     /// <summary>Per-cluster state (counters, endpoints, connection pools), kept across configs.</summary>
     public ClusterStatsRegistry Stats { get; } = new();
 
+    /// <summary>Local rate limit token buckets, kept across configs that leave a limit unchanged.</summary>
+    public RateLimitBuckets RateLimits { get; }
+
     public string? CurrentVersion => Current?.Version;
 
     public async Task<string?> ApplyAsync(string version, ProxyConfig config, CancellationToken cancellationToken)
@@ -54,7 +59,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         CompiledConfig compiled;
         try
         {
-            compiled = ConfigCompiler.Compile(config, Stats, _time);
+            compiled = ConfigCompiler.Compile(config, Stats, _time, RateLimits);
         }
         catch (ConfigException e)
         {
@@ -116,6 +121,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
         Volatile.Write(ref _current, new ProxySnapshot(version, compiled.Source, byServer.ToFrozenDictionary(), bound.ToFrozenDictionary(StringComparer.Ordinal)));
         SwapOutlierDetectors(compiled.Clusters);
+        RateLimits.Retain(compiled.RateLimits);
 
         foreach (var server in _servers.Values.Where(s => !byServer.ContainsKey(s.Id)).ToList())
         {

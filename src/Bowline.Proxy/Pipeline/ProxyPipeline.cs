@@ -9,8 +9,8 @@ namespace Bowline.Proxy.Pipeline;
 
 /// <summary>
 /// The request path, in one place: find the listener in the current snapshot → (Outbound/Gateway) virtual host by
-/// authority → first matching route → CORS preflight → its faults (<see cref="FaultFilter"/>) → redirect or direct
-/// response, else weighted cluster → path rewrite → mirror copies (<see cref="MirrorFilter"/>) → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
+/// authority → first matching route → local rate limit (the route's bucket, else the listener's; Inbound: the
+/// listener's) → CORS preflight → its faults (<see cref="FaultFilter"/>) → redirect or direct response, else weighted cluster → path rewrite → mirror copies (<see cref="MirrorFilter"/>) → (in <see cref="Forwarder"/>) round-robin endpoint, header edits,
 /// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
@@ -40,6 +40,12 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         string? corsOrigin = null;
         if (listener.Kind == ListenerKind.Inbound)
         {
+            if (listener.RateLimit is { } inboundLimit && !inboundLimit.TryTake())
+            {
+                await LocalReplies.RateLimitedAsync(context, feature);
+                return;
+            }
+
             cluster = listener.Cluster!;
         }
         else if (HttpMethods.IsConnect(context.Request.Method))
@@ -51,6 +57,19 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         else
         {
             route = FindRoute(listener.RouteTable!, context, target, out var matchIndex);
+            // Istio inserts envoy.filters.http.local_ratelimit ahead of the other HTTP filters, so it runs before CORS
+            // and faults; its per-route config replaces the listener's, and without a route the listener's applies.
+            if ((route?.RateLimit ?? listener.RateLimit) is { } limit && !limit.TryTake())
+            {
+                if (route is not null)
+                {
+                    feature.RouteName = route.Name;
+                }
+
+                await LocalReplies.RateLimitedAsync(context, feature);
+                return;
+            }
+
             if (route is null)
             {
                 await LocalReplies.NoRouteAsync(context, feature);

@@ -25,6 +25,8 @@ internal enum ResponseFlags
     FaultInjected = 256,
     /// <summary>UO: the cluster's circuit breakers refused the request (503).</summary>
     UpstreamOverflow = 512,
+    /// <summary>RL: the local rate limit refused the request (429).</summary>
+    RateLimited = 1024,
 }
 
 internal static class ResponseFlagsFormat
@@ -48,6 +50,7 @@ internal static class ResponseFlagsFormat
         if ((flags & ResponseFlags.DelayInjected) != 0) codes.Add("DI");
         if ((flags & ResponseFlags.FaultInjected) != 0) codes.Add("FI");
         if ((flags & ResponseFlags.UpstreamOverflow) != 0) codes.Add("UO");
+        if ((flags & ResponseFlags.RateLimited) != 0) codes.Add("RL");
         return string.Join(',', codes);
     }
 }

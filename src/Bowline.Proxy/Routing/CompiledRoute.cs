@@ -22,6 +22,8 @@ internal sealed class CompiledRoute(string? name, CompiledRouteMatch[] matches, 
     public CompiledCors? Cors { get; init; }
     /// <summary>Mirror policies, in order; empty for most routes, so the request path skips mirroring at once.</summary>
     public CompiledMirror[] Mirrors { get; init; } = [];
+    /// <summary>The route's own local rate limit bucket, used instead of the listener's; null when it has none.</summary>
+    public RateLimit.TokenBucket? RateLimit { get; init; }
 
     public bool IsMatch(in RequestFacts request) => TryMatch(request, out _);
 

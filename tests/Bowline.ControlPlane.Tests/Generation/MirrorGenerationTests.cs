@@ -111,4 +111,26 @@ public sealed class MirrorGenerationTests
 
         Assert.True(route.Mirrors.IsEmpty);
     }
+
+    [Fact]
+    public void Mirror_OnAGatewayRoute_PushesTheMirrorClusterToTheGateway()
+    {
+        var vs = """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: bookinfo}
+            spec:
+              hosts: ["*"]
+              gateways: [bookinfo-gateway]
+              http:
+              - route:
+                - destination: {host: ratings, subset: v1}
+                mirror: {host: ratings, subset: v2}
+            """;
+        var config = ProxyConfigGenerator.Generate(Bookinfo.Snapshot(Bookinfo.Services, RatingsRule, Bookinfo.Gateway.Split("---")[0], vs),
+            Bookinfo.Registry(), Bookinfo.Gateway0).Config;
+
+        Assert.Equal(V2, config.RouteTables.Single().VirtualHosts.Single().Routes.Single().Mirrors.Single().Cluster);
+        Assert.Contains(config.Clusters, c => c.Name == V2);
+    }
 }
