@@ -1,6 +1,7 @@
 using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
 using Route = Bowline.Api.Xds.Route;
@@ -69,6 +70,17 @@ internal static class ConfigCompiler
             if (listener.Port != 0 && !endpoints.Add(new IPEndPoint(address, listener.Port)))
             {
                 throw new ConfigException($"{where}: duplicate address {listener.Address}:{listener.Port}");
+            }
+
+            if (listener.Protocol is ListenerProtocol.Tcp or ListenerProtocol.Tls)
+            {
+                listeners.Add(TcpListenerCompiler.Compile(listener, address, where, clusters));
+                continue;
+            }
+
+            if (listener.Protocol is { } protocol && protocol != ListenerProtocol.Http)
+            {
+                throw new ConfigException($"{where}: unknown protocol {protocol}");
             }
 
             CompiledRouteTable? table = null;
