@@ -264,7 +264,7 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
     private static readonly ConditionalWeakTable<LocalPod, LocalParts> LocalCache = [];
 
-    private sealed record LocalParts(UpstreamProtocol[] Protocols, Part[] Listeners, Part[] Clusters);
+    private sealed record LocalParts(ServiceProtocol[] Protocols, Part[] Listeners, Part[] Clusters);
 }
 
 /// <summary>The outbound route table and clusters shared by the sidecars of one <see cref="SidecarGenerator.SharedKey"/>.</summary>

@@ -206,7 +206,7 @@ internal sealed class MeshModel
         var cluster = new Cluster
         {
             Name = name,
-            Protocol = servicePort.Protocol,
+            Protocol = servicePort.Protocol.Upstream(),
             Service = hostname,
             Subset = subset,
             Endpoints = [.. endpoints
@@ -227,7 +227,7 @@ internal sealed class MeshModel
         var ports = svc.Spec.Ports.Select(sp => new MeshServicePort(
             sp.Port,
             sp.Name,
-            Protocols.OfKubePort(sp.Name, sp.AppProtocol),
+            Protocols.OfKubePort(sp.Name, sp.AppProtocol, sp.Protocol),
             [.. members.SelectMany(pod => TargetOf(pod, sp) is { } target
                 ? [new MeshEndpoint(pod.Address, target.InboundPort, pod.Name, pod.Labels)]
                 : Array.Empty<MeshEndpoint>())]));
