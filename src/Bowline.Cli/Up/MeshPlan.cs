@@ -24,4 +24,7 @@ internal sealed record MeshPlan(ImmutableArray<PlannedPod> Pods, int ControlPlan
     public LocalRegistry Registry => new() { Pods = [.. Pods.Select(p => p.Pod)] };
 
     public PlannedPod Gateway => Pods.Single(p => p.Pod.Role == ProxyRole.Gateway);
+
+    /// <summary>Gateway server ports that carry raw TCP / TLS passthrough (printed as tcp://, not http://).</summary>
+    public ImmutableHashSet<int> TcpGatewayPorts { get; init; } = [];
 }
