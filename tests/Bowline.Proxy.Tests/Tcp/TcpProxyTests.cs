@@ -247,6 +247,91 @@ public sealed class TcpProxyTests : IAsyncDisposable
         Assert.Equal("tcp", await ReadExactlyAsync(client, 3));
     }
 
+    [Fact]
+    public async Task OutlierDetection_ConnectFailureEjectsTheDeadEndpoint_LaterConnectionsReachTheLiveOne()
+    {
+        await using var echo = TcpTestServer.Echo();
+        var cluster = new Cluster
+        {
+            Name = "pair",
+            Endpoints = [new Endpoint { Address = "127.0.0.1", Port = FreePort.Get() }, new Endpoint { Address = "127.0.0.1", Port = echo.Port }],
+            OutlierDetection = new OutlierDetection { Consecutive5xxErrors = 1, MaxEjectionPercent = 100, BaseEjectionTime = TimeSpan.FromHours(1) },
+        };
+        await ApplyAsync(TcpGateway("gw", Route("r", "pair")), cluster);
+
+        // Round robin: of the first two connections one meets the dead endpoint (UF) and ejects it.
+        var flags = new List<ResponseFlags>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var client = await ConnectAsync("gw");
+            client.Shutdown(SocketShutdown.Send);
+            await ReadToEndOrResetAsync(client);
+            flags.Add((await _observer.ClosedAsync()).Flags);
+        }
+
+        Assert.Contains(ResponseFlags.UpstreamConnectionFailure, flags);
+        for (var i = 0; i < 6; i++)
+        {
+            using var client = await ConnectAsync("gw");
+            await client.SendAsync("up"u8.ToArray(), SocketFlags.None);
+            Assert.Equal("up", await ReadExactlyAsync(client, 2));
+            client.Shutdown(SocketShutdown.Send);
+            await ReadToEndAsync(client);
+            Assert.Equal(ResponseFlags.None, (await _observer.ClosedAsync()).Flags);
+        }
+    }
+
+    [Fact]
+    public async Task ConsistentHashOnSourceIp_EveryConnectionFromOneClientReachesOneEndpoint()
+    {
+        await using var a = TcpTestServer.Echo("a:");
+        await using var b = TcpTestServer.Echo("b:");
+        var cluster = new Cluster
+        {
+            Name = "hashed",
+            Endpoints = [new Endpoint { Address = "127.0.0.1", Port = a.Port }, new Endpoint { Address = "127.0.0.1", Port = b.Port }],
+            LoadBalancer = new LoadBalancer { ConsistentHash = new ConsistentHash { UseSourceIp = true } },
+        };
+        await ApplyAsync(TcpGateway("gw", Route("r", "hashed")), cluster);
+
+        var answers = new HashSet<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var client = await ConnectAsync("gw");
+            await client.SendAsync("x"u8.ToArray(), SocketFlags.None);
+            answers.Add(await ReadExactlyAsync(client, 3));
+            client.Shutdown(SocketShutdown.Send);
+            await ReadToEndAsync(client);
+        }
+
+        Assert.Single(answers);
+    }
+
+    [Fact]
+    public async Task WeightedDestinations_SplitConnectionsByWeight()
+    {
+        await using var one = TcpTestServer.Echo("1");
+        await using var two = TcpTestServer.Echo("2");
+        var route = new TcpRoute
+        {
+            Destinations = [new WeightedCluster { Cluster = "one", Weight = 80 }, new WeightedCluster { Cluster = "two", Weight = 20 }],
+        };
+        await ApplyConfigAsync(new ProxyConfig { Listeners = [TcpGateway("gw", route)], Clusters = [Cluster("one", one.Port), Cluster("two", two.Port)] });
+
+        var twos = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            using var client = await ConnectAsync("gw");
+            await client.SendAsync("x"u8.ToArray(), SocketFlags.None);
+            twos += await ReadExactlyAsync(client, 2) == "2x" ? 1 : 0;
+            client.Shutdown(SocketShutdown.Send);
+            await ReadToEndAsync(client);
+        }
+
+        // Binomial(200, 0.2): ±5 sd around 40.
+        Assert.InRange(twos, 12, 68);
+    }
+
     // ---- helpers ----
 
     private static Listener TcpGateway(string name, params TcpRoute[] routes) => new()
