@@ -103,7 +103,7 @@ internal static class Protocols
     public static UpstreamProtocol Upstream(this ServiceProtocol p) =>
         p is ServiceProtocol.Http2 or ServiceProtocol.Grpc or ServiceProtocol.GrpcWeb ? UpstreamProtocol.Http2 : UpstreamProtocol.Http1;
 
-    /// <summary>A Gateway server that Bowline serves as HTTP (HTTPS servers are TLS-terminated HTTP, handled elsewhere).</summary>
+    /// <summary>A Gateway server that Bowline serves as HTTP: HTTP, HTTP2, GRPC (as before; validation agrees).</summary>
     public static bool IsHttpServer(string? protocol) =>
-        OfIstioPort(protocol) is ServiceProtocol.Http or ServiceProtocol.Http2 or ServiceProtocol.Grpc or ServiceProtocol.GrpcWeb;
+        OfIstioPort(protocol) is ServiceProtocol.Http or ServiceProtocol.Http2 or ServiceProtocol.Grpc;
 }
