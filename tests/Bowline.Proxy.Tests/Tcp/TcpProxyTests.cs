@@ -85,6 +85,37 @@ public sealed class TcpProxyTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task HalfClose_UpstreamShutsDownFirst_ClientStillUploadsEverything()
+    {
+        // The reverse direction: the server says its piece and half-closes, then keeps reading the client's upload.
+        var received = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var greeter = TcpTestServer.Start(async s =>
+        {
+            await s.SendAsync("bye"u8.ToArray(), SocketFlags.None);
+            s.Shutdown(SocketShutdown.Send);
+            var total = 0;
+            var buffer = new byte[8192];
+            int n;
+            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+            {
+                total += n;
+            }
+
+            received.TrySetResult(total);
+        });
+        await ApplyAsync(TcpGateway("gw", Route("r", "greeter")), Cluster("greeter", greeter.Port));
+
+        using var client = await ConnectAsync("gw");
+        Assert.Equal("bye", Encoding.ASCII.GetString(await ReadToEndAsync(client)));
+        await client.SendAsync(new byte[50_000], SocketFlags.None);
+        client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal(50_000, await received.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var record = await _observer.ClosedAsync();
+        Assert.Equal((50_000L, 3L, ResponseFlags.None), (record.ReceivedBytes, record.SentBytes, record.Flags));
+    }
+
+    [Fact]
     public async Task LargeTransfer_BothWays_ByteExactWithCounts()
     {
         await using var echo = TcpTestServer.Echo();
