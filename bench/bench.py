@@ -250,14 +250,16 @@ def stream_mbps(url, host):
     return {"MBps": round(float(speed) / 1e6, 1), "bytes": int(size)}
 
 
-def iperf3_gbps(seconds, tmp, procs):
-    port = free_port()
+def iperf3_gbps(seconds, tmp, procs, port=None, via=None):
+    """iperf3 client → server (one-off) on loopback; `via` is a port that forwards to the server's (a TCP proxy)."""
+    port = port or free_port()
     server = procs.start("iperf3-server", ["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", str(port)], core=LOAD_CORE,
                          logdir=tmp)
     # No connect probe: a one-off server (-1) would take the probe for its client.
     time.sleep(0.5)
-    out = run(["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J"], core=PROXY_CORE,
-              timeout=seconds + 30)
+    # The client shares the load core with the server, so the proxy's core holds only the proxy under test.
+    out = run(["iperf3", "-c", "127.0.0.1", "-p", str(via or port), "-t", str(seconds), "-J"],
+              core=LOAD_CORE if via else PROXY_CORE, timeout=seconds + 30)
     procs.stop(server)
     return round(json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9, 2)
 
@@ -360,6 +362,9 @@ spec:
   - name: http
     port: 80
     targetPort: 80
+  - name: tcp-iperf
+    port: 5201
+    targetPort: 5201
 """
 MESH_HOST = "upstream:80"
 
@@ -375,11 +380,16 @@ class Bowline:
         os.makedirs(self.state, exist_ok=True)
         self.cp_port = free_port()
         self.inbound_port = free_port()
+        # iperf3's server port, and the sidecar's inbound TCP listener in front of it (Service port tcp-iperf).
+        self.iperf_port = free_port()
+        self.iperf_inbound_port = free_port()
         self.client_outbound_port = free_port()
         self.admin = {"upstream-0": free_port(), "client-0": free_port()}
         registry = {"pods": [
             {"name": "upstream-0", "namespace": "bench", "workload": "upstream", "labels": {"app": "upstream"},
-             "ports": [{"containerPort": 80, "name": "http", "appPort": upstream_port, "inboundPort": self.inbound_port}],
+             "ports": [{"containerPort": 80, "name": "http", "appPort": upstream_port, "inboundPort": self.inbound_port},
+                       {"containerPort": 5201, "name": "tcp-iperf", "appPort": self.iperf_port,
+                        "inboundPort": self.iperf_inbound_port}],
              "outboundPort": free_port(), "adminPort": self.admin["upstream-0"]},
             {"name": "client-0", "namespace": "bench", "workload": "client", "labels": {"app": "client"},
              "ports": [], "outboundPort": self.client_outbound_port, "adminPort": self.admin["client-0"]},
@@ -411,6 +421,22 @@ class Bowline:
 
 # ---------------------------------------------------------------------------------------------------------------
 # The data-plane run
+
+
+def measure_stream(bl, cfg, tmp, procs, up_port, out):
+    """One large HTTP download and iperf3, each direct and through the upstream's sidecar (its inbound HTTP listener,
+    and its inbound TCP listener for the Service port `tcp-iperf`). The sidecar must be running."""
+    log(f"stream: one {cfg.big_mb} MB HTTP download, direct vs bowline-sidecar")
+    out["stream"]["direct_http_MBps"] = stream_mbps(f"http://127.0.0.1:{up_port}/big", None)["MBps"]
+    out["stream"]["bowline_sidecar_http_MBps"] = stream_mbps(f"http://127.0.0.1:{bl.inbound_port}/big", None)["MBps"]
+    out["stream"]["size_mb"] = cfg.big_mb
+    if shutil.which("iperf3"):
+        log(f"stream: iperf3 {cfg.iperf}s, direct vs through the sidecar's TCP listener")
+        out["stream"]["direct_tcp_iperf3_Gbps"] = iperf3_gbps(cfg.iperf, tmp, procs)
+        out["stream"]["bowline_sidecar_tcp_iperf3_Gbps"] = iperf3_gbps(cfg.iperf, tmp, procs, port=bl.iperf_port,
+                                                                       via=bl.iperf_inbound_port)
+    out["stream"]["note"] = ("HTTP: one large response; TCP: iperf3 through the sidecar's inbound TCP listener "
+                             "(opaque byte copy) vs iperf3 direct on loopback")
 
 
 def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
@@ -539,7 +565,7 @@ def dataplane(cfg):
                                                      process_tree(p.pid), cfg, tmp, {"ready_ms": round(ready, 1)}))
             procs.stop(p)
 
-        if any(s.startswith("bowline") for s in selected):
+        if any(s.startswith("bowline") or s == "stream" for s in selected):
             bl = Bowline(tmp, procs, up_port, cfg.proxy)
             bl.start_control_plane()
             env = dict(cfg.env)
@@ -552,16 +578,11 @@ def dataplane(cfg):
                     log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
                     out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
                     out["http2"].append({"name": "bowline-sidecar", **h2load(url, cfg.h2, 1)})
-                    log(f"stream: one {cfg.big_mb} MB HTTP download, direct vs bowline-sidecar")
-                    out["stream"]["direct_http_MBps"] = stream_mbps(f"http://127.0.0.1:{up_port}/big", None)["MBps"]
-                    out["stream"]["bowline_sidecar_http_MBps"] = stream_mbps(
-                        f"http://127.0.0.1:{bl.inbound_port}/big", None)["MBps"]
-                    out["stream"]["size_mb"] = cfg.big_mb
-                    if shutil.which("iperf3"):
-                        out["stream"]["direct_tcp_iperf3_Gbps"] = iperf3_gbps(cfg.iperf, tmp, procs)
-                    out["stream"]["note"] = ("Bowline listeners speak HTTP only (no TCP proxying yet), so the stream "
-                                             "through the sidecar is one large HTTP response; iperf3 gives raw "
-                                             "loopback TCP for reference")
+                    measure_stream(bl, cfg, tmp, procs, up_port, out)
+                procs.stop(p)
+            if "stream" in selected and "bowline-sidecar" not in selected:
+                p, _ = bl.start_proxy("upstream-0", env)
+                measure_stream(bl, cfg, tmp, procs, up_port, out)
                 procs.stop(p)
             if "bowline-mesh" in selected:
                 server, ready_s = bl.start_proxy("upstream-0", env)
@@ -647,7 +668,9 @@ def markdown(res):
         st = res["stream"]
         lines += ["", f"Stream (one {st['size_mb']} MB HTTP/1.1 download): direct {st['direct_http_MBps']} MB/s, "
                   f"bowline-sidecar {st['bowline_sidecar_http_MBps']} MB/s"
-                  + (f"; raw TCP (iperf3, direct) {st['direct_tcp_iperf3_Gbps']} Gbit/s" if "direct_tcp_iperf3_Gbps" in st else "")
+                  + (f"; raw TCP (iperf3) direct {st['direct_tcp_iperf3_Gbps']} Gbit/s" if "direct_tcp_iperf3_Gbps" in st else "")
+                  + (f", through the bowline-sidecar TCP listener {st['bowline_sidecar_tcp_iperf3_Gbps']} Gbit/s"
+                     if "bowline_sidecar_tcp_iperf3_Gbps" in st else "")
                   + f". {st['note']}."]
     rows = targets(res)
     if rows:

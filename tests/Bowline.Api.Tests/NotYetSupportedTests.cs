@@ -141,7 +141,7 @@ public class NotYetSupportedTests
                 loadBalancer:
                   simple: LEAST_REQUEST
                 connectionPool:
-                  tcp: {maxConnections: 1, connectTimeout: 2s, maxConnectionDuration: 1m}
+                  tcp: {maxConnections: 1, connectTimeout: 2s, maxConnectionDuration: 1m, idleTimeout: 30m}
                   http: {http1MaxPendingRequests: 1, http2MaxRequests: 10, maxRequestsPerConnection: 1, maxRetries: 3, idleTimeout: 30s}
                 outlierDetection: {consecutive5xxErrors: 1, consecutiveGatewayErrors: 2, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100, minHealthPercent: 50}
                 portLevelSettings:
@@ -182,6 +182,81 @@ public class NotYetSupportedTests
                   - name: v1
                     trafficPolicy:
                       portLevelSettings: [{port: {number: 9080}, loadBalancer: {simple: PASSTHROUGH}}]
+                """));
+    }
+    [Fact]
+    public void Validate_GatewayTcpAndTlsPassthrough_WithTheirRoutes_NoWarning()
+    {
+        Assert.Empty(Warnings("""
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata:
+              name: gw
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 31400, name: tcp, protocol: TCP}
+                hosts: ["*"]
+              - port: {number: 443, name: tls, protocol: TLS}
+                hosts: ["*.example.com"]
+                tls: {mode: PASSTHROUGH}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata:
+              name: tcp-echo
+            spec:
+              hosts: ["*"]
+              gateways: [gw]
+              tcp:
+              - match: [{port: 31400}]
+                route: [{destination: {host: tcp-echo, port: {number: 9000}}}]
+              tls:
+              - match: [{port: 443, sniHosts: [api.example.com]}]
+                route: [{destination: {host: api, port: {number: 443}}}]
+            """));
+    }
+
+    [Fact]
+    public void Validate_TcpAndTlsRoutesForSidecars_WarnThatOnlyGatewaysApplyThem()
+    {
+        Assert.Equal(
+            [
+                "x.yaml:8: spec.tcp: TCP routes for sidecars (gateways: mesh) are not supported by Bowline yet; ignored: apps reach services through HTTP_PROXY, which carries no raw TCP; gateway-bound tcp routes are in force",
+                "x.yaml:10: spec.tls: TLS routes for sidecars (gateways: mesh) are not supported by Bowline yet; ignored: apps reach services through HTTP_PROXY, which carries no raw TCP; gateway-bound tls routes are in force",
+            ],
+            Warnings("""
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata:
+                  name: db
+                spec:
+                  hosts: [db]
+                  gateways: [mesh, gw]
+                  tcp:
+                  - route: [{destination: {host: db}}]
+                  tls:
+                  - match: [{sniHosts: [db]}]
+                    route: [{destination: {host: db}}]
+                """));
+    }
+
+    [Fact]
+    public void Validate_TlsServerThatTerminates_StillWarns()
+    {
+        Assert.Equal(
+            ["x.yaml:8: spec.servers[0].port.protocol: TLS servers are not supported by Bowline yet; ignored"],
+            Warnings("""
+                apiVersion: networking.istio.io/v1
+                kind: Gateway
+                metadata:
+                  name: gw
+                spec:
+                  selector: {istio: ingressgateway}
+                  servers:
+                  - port: {number: 443, name: tls, protocol: TLS}
+                    hosts: ["*"]
+                    tls: {mode: SIMPLE, credentialName: cert}
                 """));
     }
 }

@@ -81,4 +81,25 @@ public class SampleTests
             ["virtual-service-reviews-50-v3.yaml:4: metadata.name: VirtualService default/reviews is defined twice (first at virtual-service-reviews-test-v2.yaml:1)"],
             result.Errors.Select(e => e.ToString()));
     }
+    [Fact]
+    public void Validate_TcpEchoSample_NoErrorsNoWarnings()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "Bowline.slnx")))
+        {
+            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        var sample = Path.Combine(dir, "samples", "tcp-echo");
+        var files = Directory.GetFiles(sample, "*.yaml", SearchOption.AllDirectories).Order()
+            .Select(f => new ConfigFile { Name = Path.GetFileName(f), Content = File.ReadAllText(f) }).ToList();
+
+        Assert.Equal(3, files.Count);
+        foreach (var file in files)
+        {
+            var result = ConfigValidator.Validate([file]);
+            Assert.Empty(result.Errors.Select(e => e.ToString()));
+            Assert.Empty(result.Warnings.Select(e => e.ToString()));
+        }
+    }
 }

@@ -104,6 +104,30 @@ public sealed class ManifestReaderTests
     }
 
     [Fact]
+    public void GatewayTcpAndTlsServerPorts_AreKnownAsTcp()
+    {
+        var manifests = ManifestReader.Read([File("/m/gw.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: tcp-echo-gateway}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 31400, name: tcp, protocol: TCP}
+                hosts: ["*"]
+              - port: {number: 443, name: tls, protocol: TLS}
+                hosts: ["*"]
+                tls: {mode: PASSTHROUGH}
+              - port: {number: 8080, name: http, protocol: HTTP}
+                hosts: ["*"]
+            """)]);
+
+        var g = Assert.Single(manifests.Gateways);
+        Assert.Equal([31400, 443, 8080], g.Ports.ToArray());
+        Assert.Equal([31400, 443], g.TcpPorts.ToArray());
+    }
+
+    [Fact]
     public void ReportsFileAndLineForBadReplicas()
     {
         var e = Assert.Throws<ManifestException>(() => ManifestReader.Read([File("x.yaml", """

@@ -53,14 +53,16 @@ internal static class NotYetSupported
             Warn(r, route.Fault?.Abort?.Http2Error, $"{path}.fault.abort.http2Error");
         }
 
-        if (spec.Tcp.Count > 0)
+        // tcp/tls routes are in force on gateways; sidecars reach services through HTTP_PROXY, which carries no raw TCP.
+        var forSidecars = spec.Gateways.Count == 0 || spec.Gateways.Contains("mesh");
+        if (spec.Tcp.Count > 0 && forSidecars)
         {
-            r.Report("spec.tcp", $"TCP routes are {Ignored}");
+            r.Report("spec.tcp", $"TCP routes for sidecars (gateways: mesh) are {Ignored}: apps reach services through HTTP_PROXY, which carries no raw TCP; gateway-bound tcp routes are in force");
         }
 
-        if (spec.Tls.Count > 0)
+        if (spec.Tls.Count > 0 && forSidecars)
         {
-            r.Report("spec.tls", $"TLS routes are {Ignored}");
+            r.Report("spec.tls", $"TLS routes for sidecars (gateways: mesh) are {Ignored}: apps reach services through HTTP_PROXY, which carries no raw TCP; gateway-bound tls routes are in force");
         }
     }
 
@@ -92,7 +94,6 @@ internal static class NotYetSupported
         }
 
         Warn(r, pool?.Tcp?.TcpKeepalive, $"{path}.connectionPool.tcp.tcpKeepalive");
-        Warn(r, pool?.Tcp?.IdleTimeout, $"{path}.connectionPool.tcp.idleTimeout");
         Warn(r, pool?.Http?.H2UpgradePolicy is null or H2UpgradePolicy.Default ? null : pool.Http.H2UpgradePolicy, $"{path}.connectionPool.http.h2UpgradePolicy");
         Warn(r, pool?.Http?.UseClientProtocol, $"{path}.connectionPool.http.useClientProtocol");
         Warn(r, pool?.Http?.MaxConcurrentStreams, $"{path}.connectionPool.http.maxConcurrentStreams");
@@ -115,6 +116,13 @@ internal static class NotYetSupported
         for (var i = 0; i < spec.Servers.Count; i++)
         {
             var protocol = spec.Servers[i].Port.Protocol.ToUpperInvariant();
+            // TCP servers (MONGO/REDIS/MYSQL as opaque TCP) and TLS/HTTPS passthrough servers are served.
+            if (protocol is "TCP" or "MONGO" or "REDIS" or "MYSQL"
+                || (protocol is "TLS" or "HTTPS" && spec.Servers[i].Tls?.Mode == ServerTlsMode.Passthrough))
+            {
+                continue;
+            }
+
             if (protocol is not ("HTTP" or "HTTP2" or "GRPC"))
             {
                 r.Report($"spec.servers[{i}].port.protocol", $"{protocol} servers are {Ignored}");

@@ -38,6 +38,47 @@ public sealed record Listener
     public string? Cluster { get; init; }
     /// <summary>Local rate limit for every request of this listener, unless its route has its own; null means none.</summary>
     public LocalRateLimit? RateLimit { get; init; }
+
+    // --- TCP and TLS passthrough (see docs/contracts.md "TCP and TLS passthrough") ---
+
+    /// <summary>What the listener speaks; null means <see cref="ListenerProtocol.Http"/> (every listener before TCP support).</summary>
+    public ListenerProtocol? Protocol { get; init; }
+    /// <summary>
+    /// Tcp/Tls Gateway (and Outbound) listeners: the first route whose match fits the connection takes it; no match
+    /// closes it (NR). Tcp/Tls Inbound listeners use <see cref="Cluster"/> instead. Null means none.
+    /// </summary>
+    public ImmutableArray<TcpRoute>? TcpRoutes { get; init; }
+}
+
+public enum ListenerProtocol
+{
+    /// <summary>HTTP/1.1 and h2c, routed per request (the default).</summary>
+    Http,
+    /// <summary>Opaque TCP: each connection is routed once and its bytes copied both ways.</summary>
+    Tcp,
+    /// <summary>Opaque TCP whose first bytes are a TLS ClientHello: routed by its SNI, bytes forwarded untouched (passthrough).</summary>
+    Tls,
+}
+
+/// <summary>Istio's VirtualService tcp[] / tls[] route as one proxy sees it (port, gateways, source labels already resolved).</summary>
+public sealed record TcpRoute
+{
+    public string? Name { get; init; }
+    /// <summary>Any one matching is enough; empty means every connection.</summary>
+    public ImmutableArray<TcpRouteMatch> Matches { get; init; } = [];
+    /// <summary>Weighted destinations, one drawn per connection (their Headers are unused).</summary>
+    public ImmutableArray<WeightedCluster> Destinations { get; init; } = [];
+}
+
+public sealed record TcpRouteMatch
+{
+    /// <summary>
+    /// TLS SNI names, compared case-insensitively: exact, or "*.suffix" (matches any name ending in ".suffix"). Empty:
+    /// any connection, with or without SNI. Only Tls listeners read SNI.
+    /// </summary>
+    public ImmutableArray<string> SniHosts { get; init; } = [];
+    /// <summary>CIDRs ("10.0.0.0/8", "127.0.0.1") of the address the connection reached; empty: any.</summary>
+    public ImmutableArray<string> DestinationSubnets { get; init; } = [];
 }
 
 public sealed record RouteTable

@@ -73,6 +73,11 @@ public sealed record ConnectionPool
     public TimeSpan? IdleTimeout { get; init; }
     /// <summary>tcp.maxConnectionDuration: a connection is not reused after this; null: no limit.</summary>
     public TimeSpan? MaxConnectionDuration { get; init; }
+    /// <summary>
+    /// tcp.idleTimeout: a proxied TCP connection with no bytes either way for this long is closed; null: Istio's 1 h; zero: never.
+    /// (TCP and TLS passthrough listeners only; HTTP keeps <see cref="IdleTimeout"/>.)
+    /// </summary>
+    public TimeSpan? TcpIdleTimeout { get; init; }
 }
 
 /// <summary>Passive outlier detection as Envoy does it, with the defaults Istio leaves to Envoy filled in.</summary>

@@ -28,7 +28,11 @@ internal sealed record DeploymentManifest
 internal sealed record DeclaredPort(int ContainerPort, string? Name);
 
 /// <summary>An Istio Gateway's server ports and the workload selector they are for.</summary>
-internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports);
+internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports)
+{
+    /// <summary>Ports whose servers carry raw TCP or TLS passthrough (protocol TCP, TLS, MONGO...): not http:// URLs.</summary>
+    public ImmutableArray<int> TcpPorts { get; init; } = [];
+}
 
 internal sealed record Manifests(ImmutableArray<DeploymentManifest> Deployments, ImmutableArray<GatewayManifest> Gateways)
 {
@@ -147,7 +151,13 @@ internal static class ManifestReader
             .OfType<int>()
             .Distinct()
             .ToImmutableArray();
-        return new GatewayManifest(Scalar(Map(root, "metadata"), "name") ?? "", Strings(Map(spec, "selector")), ports);
+        var tcpPorts = Seq(spec, "servers").OfType<YamlMappingNode>()
+            .Where(server => Scalar(Map(server, "port"), "protocol")?.ToUpperInvariant() is "TCP" or "TLS" or "MONGO" or "REDIS" or "MYSQL")
+            .Select(server => Int(Map(server, "port"), "number", file))
+            .OfType<int>()
+            .Distinct()
+            .ToImmutableArray();
+        return new GatewayManifest(Scalar(Map(root, "metadata"), "name") ?? "", Strings(Map(spec, "selector")), ports) { TcpPorts = tcpPorts };
     }
 
     private static YamlNode? Child(YamlMappingNode? map, string key) =>

@@ -28,4 +28,7 @@ internal sealed record MeshPlan(ImmutableArray<PlannedPod> Pods, int ControlPlan
 
     /// <summary>The egress gateway, run when a Gateway selects it.</summary>
     public PlannedPod? EgressGateway => Pods.SingleOrDefault(p => p.Pod.Name == MeshPlanner.EgressGatewayPodName);
+
+    /// <summary>Gateway server ports that carry raw TCP / TLS passthrough (printed as tcp://, not http://).</summary>
+    public ImmutableHashSet<int> TcpGatewayPorts { get; init; } = [];
 }

@@ -67,7 +67,10 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             MeshPlan plan;
             using (var ports = new PortAllocator())
             {
-                plan = MeshPlanner.Plan(manifests, options.GatewayPorts, ports);
+                plan = MeshPlanner.Plan(manifests, options.GatewayPorts, ports) with
+                {
+                    TcpGatewayPorts = [.. manifests.Gateways.SelectMany(g => g.TcpPorts)],
+                };
             }
             if (options.GatewayPorts == GatewayPortMode.Exact
                 && plan.Gateway.Pod.GatewayPorts.Keys.Where(p => !PortAllocator.IsFree(p)).ToList() is [_, ..] busy)
@@ -223,9 +226,10 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         output.WriteLine();
         foreach (var (serverPort, bound) in plan.Gateway.Pod.GatewayPorts.OrderBy(kv => kv.Key))
         {
+            var url = plan.TcpGatewayPorts.Contains(serverPort) ? $"tcp://127.0.0.1:{bound}" : $"http://127.0.0.1:{bound}/";
             output.WriteLine(serverPort == bound
-                ? $"gateway        http://127.0.0.1:{bound}/"
-                : $"gateway        http://127.0.0.1:{bound}/   (Gateway port {serverPort})");
+                ? $"gateway        {url}"
+                : $"gateway        {url}   (Gateway port {serverPort})");
         }
         output.WriteLine($"control plane  {controlPlane.ToString().TrimEnd('/')}");
         foreach (var pod in plan.Pods)

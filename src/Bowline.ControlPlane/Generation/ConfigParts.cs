@@ -266,7 +266,7 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
     private static readonly ConditionalWeakTable<LocalPod, LocalParts> LocalCache = [];
 
-    private sealed record LocalParts(UpstreamProtocol[] Protocols, LocalRateLimit? RateLimit, Part[] Listeners, Part[] Clusters);
+    private sealed record LocalParts(ServiceProtocol[] Protocols, LocalRateLimit? RateLimit, Part[] Listeners, Part[] Clusters);
 }
 
 /// <summary>The outbound route table and clusters shared by the sidecars of one <see cref="SidecarGenerator.SharedKey"/>.</summary>

@@ -17,10 +17,22 @@ internal static class GatewayGenerator
     public static ProxyConfig Build(MeshModel mesh, LocalPod pod, List<string> notes)
     {
         var byPort = new SortedDictionary<int, List<(Gateway Gateway, Server Server)>>();
+        var tcpByPort = new SortedDictionary<int, List<(Gateway Gateway, Server Server)>>();
         foreach (var gw in mesh.Gateways.Where(g => Labels.Contains(pod.Labels, g.Spec.Selector)))
         {
             foreach (var server in gw.Spec.Servers)
             {
+                if (TcpGatewayListeners.Serves(gw, server, notes))
+                {
+                    if (!tcpByPort.TryGetValue(server.Port.Number, out var tcpList))
+                    {
+                        tcpByPort[server.Port.Number] = tcpList = [];
+                    }
+
+                    tcpList.Add((gw, server));
+                    continue;
+                }
+
                 if (!Protocols.IsHttpServer(server.Port.Protocol) || server.Tls is not null)
                 {
                     notes.Add(string.Create(CultureInfo.InvariantCulture,
@@ -69,6 +81,23 @@ internal static class GatewayGenerator
                 {
                     clusterNames.Add(m.Cluster);
                 }
+            }
+        }
+
+        foreach (var (port, servers) in tcpByPort)
+        {
+            if (byPort.ContainsKey(port))
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"gateway port {port}: TCP/TLS servers skipped: the port has HTTP servers too"));
+                continue;
+            }
+
+            var bound = pod.GatewayPorts.TryGetValue(port, out var mapped) ? mapped : port;
+            var listener = TcpGatewayListeners.Build(mesh, port, bound, servers, notes);
+            listeners.Add(listener);
+            foreach (var d in listener.TcpRoutes!.Value.SelectMany(r => r.Destinations))
+            {
+                clusterNames.Add(d.Cluster);
             }
         }
 
@@ -141,13 +170,13 @@ internal static class GatewayGenerator
         };
     }
 
-    private static string Ref(Gateway gw) => $"{gw.EffectiveNamespace}/{gw.Metadata.Name}";
+    internal static string Ref(Gateway gw) => $"{gw.EffectiveNamespace}/{gw.Metadata.Name}";
 
     /// <summary>
     /// Whether a server's hosts admit a VirtualService host: entries are "host", "ns/host", "*/host" or "./host"
     /// (the Gateway's namespace); the namespace part restricts which VirtualServices may bind.
     /// </summary>
-    private static bool Allows(Gateway gw, Server server, string vsHost, string vsNamespace) =>
+    internal static bool Allows(Gateway gw, Server server, string vsHost, string vsNamespace) =>
         server.Hosts.Any(entry =>
         {
             var slash = entry.IndexOf('/', StringComparison.Ordinal);

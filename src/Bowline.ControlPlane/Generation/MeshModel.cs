@@ -221,7 +221,7 @@ internal sealed class MeshModel
         var cluster = new Cluster
         {
             Name = name,
-            Protocol = servicePort.Protocol,
+            Protocol = servicePort.Protocol.Upstream(),
             Service = hostname,
             Subset = subset,
             Type = service!.OriginalDestination ? ClusterType.OriginalDestination : null,
@@ -243,7 +243,7 @@ internal sealed class MeshModel
         var ports = svc.Spec.Ports.Select(sp => new MeshServicePort(
             sp.Port,
             sp.Name,
-            Protocols.OfKubePort(sp.Name, sp.AppProtocol),
+            Protocols.OfKubePort(sp.Name, sp.AppProtocol, sp.Protocol),
             [.. members.SelectMany(pod => TargetOf(pod, sp) is { } target
                 ? [new MeshEndpoint(pod.Address, target.InboundPort, pod.Name, pod.Labels)]
                 : Array.Empty<MeshEndpoint>())]));

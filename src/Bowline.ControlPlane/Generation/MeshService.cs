@@ -15,7 +15,8 @@ internal sealed record MeshService(string Hostname, string Namespace, string? Sh
     public MeshServicePort? Port(int number) => Ports.FirstOrDefault(p => p.Number == number);
 }
 
-internal sealed record MeshServicePort(int Number, string? Name, UpstreamProtocol Protocol, ImmutableArray<MeshEndpoint> Endpoints);
+/// <param name="Protocol">Istio's protocol selection for the port (<see cref="Protocols"/>).</param>
+internal sealed record MeshServicePort(int Number, string? Name, ServiceProtocol Protocol, ImmutableArray<MeshEndpoint> Endpoints);
 
 internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels)
 {

@@ -144,7 +144,7 @@ internal static class RouteBuilder
     }
 
     /// <summary>The cluster a destination (host, optional subset, optional port) resolves to — for routes and mirrors alike.</summary>
-    private static string ClusterOf(MeshModel mesh, Destination destination, string vsNamespace, int contextPort)
+    internal static string ClusterOf(MeshModel mesh, Destination destination, string vsNamespace, int contextPort)
     {
         var host = mesh.ResolveHost(destination.Host, vsNamespace);
         var port = destination.Port?.Number is { } n and > 0 ? n : DefaultPort(mesh.FindService(host), contextPort);

@@ -44,6 +44,7 @@ internal static class SidecarGenerator
         foreach (var port in pod.Ports)
         {
             var cluster = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}||");
+            var protocol = InboundProtocol(mesh, pod, port);
             listeners.Add(new Listener
             {
                 Name = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}"),
@@ -52,11 +53,13 @@ internal static class SidecarGenerator
                 Port = port.InboundPort,
                 Cluster = cluster,
                 RateLimit = rateLimit,
+                // TCP, TLS/HTTPS (a sidecar does not decrypt) and mongo/redis/mysql ports: the app gets the bytes as sent.
+                Protocol = protocol.IsOpaque() ? ListenerProtocol.Tcp : null,
             });
             clusters.Add(new Cluster
             {
                 Name = cluster,
-                Protocol = InboundProtocol(mesh, pod, port),
+                Protocol = protocol.Upstream(),
                 Endpoints = [new Endpoint { Address = "127.0.0.1", Port = port.AppPort, Pod = pod.Name }],
             });
         }
@@ -100,7 +103,8 @@ internal static class SidecarGenerator
         return names;
     }
 
-    public static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
+    /// <summary>The protocol of the Service port that targets this container port (else the container port's name).</summary>
+    public static ServiceProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)
     {
         foreach (var svc in mesh.KubeServicesSelecting(pod))
         {
@@ -114,7 +118,7 @@ internal static class SidecarGenerator
             {
                 if (MeshModel.TargetOf(pod, sp)?.ContainerPort == port.ContainerPort)
                 {
-                    return Protocols.OfKubePort(sp.Name, sp.AppProtocol);
+                    return Protocols.OfKubePort(sp.Name, sp.AppProtocol, sp.Protocol);
                 }
             }
         }

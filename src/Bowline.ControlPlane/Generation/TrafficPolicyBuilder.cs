@@ -88,6 +88,8 @@ internal static class TrafficPolicyBuilder
             ConnectTimeout = tcp?.ConnectTimeout is { } connect && connect > TimeSpan.Zero ? connect : TimeSpan.FromSeconds(10),
             IdleTimeout = http?.IdleTimeout is { } idle && idle > TimeSpan.Zero ? idle : null,
             MaxConnectionDuration = tcp?.MaxConnectionDuration is { } duration && duration > TimeSpan.Zero ? duration : null,
+            // Unset keeps Istio's 1 h in the proxy (validation, as Istio's, wants at least 1ms).
+            TcpIdleTimeout = tcp?.IdleTimeout is { } tcpIdle && tcpIdle > TimeSpan.Zero ? tcpIdle : null,
         };
     }
 

@@ -40,7 +40,7 @@ internal static class ClusterPolicyRules
         if (cluster.ConnectionPool is { } pool
             && (pool.MaxConnections < 1 || pool.MaxPendingRequests < 1 || pool.MaxRequests < 1 || pool.MaxRequestsPerConnection < 1
                 || pool.MaxRetries < 0 || pool.ConnectTimeout <= TimeSpan.Zero || pool.IdleTimeout <= TimeSpan.Zero
-                || pool.MaxConnectionDuration <= TimeSpan.Zero))
+                || pool.MaxConnectionDuration <= TimeSpan.Zero || pool.TcpIdleTimeout < TimeSpan.Zero))
         {
             throw new ConfigException($"{where}: connectionPool limits must be positive");
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using Bowline.Api.Xds;
+using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
 
@@ -13,4 +14,10 @@ internal sealed record CompiledListener(string Name, ListenerKind Kind, IPAddres
 
     /// <summary>"127.0.0.1:8080", as bind errors name it.</summary>
     public string Endpoint => new IPEndPoint(Address, Port).ToString();
+
+    /// <summary>Http (Kestrel) or Tcp / Tls (opaque bytes, <see cref="TcpListenerServer"/>).</summary>
+    public ListenerProtocol Protocol { get; init; } = ListenerProtocol.Http;
+
+    /// <summary>Tcp / Tls listeners without a <see cref="Cluster"/>: first match wins.</summary>
+    public IReadOnlyList<CompiledTcpRoute> TcpRoutes { get; init; } = [];
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.RateLimit;
 using Bowline.Proxy.Routing;
@@ -84,6 +85,17 @@ internal static class ConfigCompiler
             if (listener.Port != 0 && !endpoints.Add(new IPEndPoint(address, listener.Port)))
             {
                 throw new ConfigException($"{where}: duplicate address {listener.Address}:{listener.Port}");
+            }
+
+            if (listener.Protocol is ListenerProtocol.Tcp or ListenerProtocol.Tls)
+            {
+                listeners.Add(TcpListenerCompiler.Compile(listener, address, where, clusters));
+                continue;
+            }
+
+            if (listener.Protocol is { } protocol && protocol != ListenerProtocol.Http)
+            {
+                throw new ConfigException($"{where}: unknown protocol {protocol}");
             }
 
             CompiledRouteTable? table = null;

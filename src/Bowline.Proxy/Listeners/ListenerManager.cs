@@ -3,6 +3,7 @@ using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
 using Bowline.Proxy.RateLimit;
@@ -23,7 +24,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
-    private readonly Dictionary<int, ListenerServer> _servers = [];
+    private readonly Dictionary<int, IListenerServer> _servers = [];
+    private readonly TcpProxy _tcpProxy;
     private readonly List<Task> _draining = [];
     private readonly TimeProvider _time;
     private ProxySnapshot? _current;
@@ -31,10 +33,13 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private int _nextServerId;
 
     /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
-    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="tcpObserver">Told about every proxied TCP / TLS passthrough connection (metrics); null: nobody.</param>
+    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null,
+        ITcpConnectionObserver? tcpObserver = null)
     {
         _time = time ?? TimeProvider.System;
         RateLimits = new RateLimitBuckets(_time);
+        _tcpProxy = new TcpProxy(this, random, _time, tcpObserver);
         _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress);
         _observer = observer;
         _loggerFactory = loggerFactory;
@@ -80,7 +85,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private async Task<string?> ApplyLockedAsync(string version, CompiledConfig compiled, CancellationToken cancellationToken)
     {
         var assignment = AssignServers(compiled.Listeners);
-        var started = new List<ListenerServer>();
+        await StopReplacedAsync(compiled.Listeners, assignment);
+        var started = new List<IListenerServer>();
         foreach (var listener in compiled.Listeners)
         {
             if (assignment.ContainsKey(listener))
@@ -89,8 +95,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
             }
 
             var id = ++_nextServerId;
-            var application = new ListenerApplication(id, _pipeline, _observer, _logger);
-            var server = new ListenerServer(id, listener, application, _loggerFactory);
+            var server = NewServer(id, listener);
             try
             {
                 await server.StartAsync(cancellationToken);
@@ -144,15 +149,16 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     /// Which running servers carry over: the same name, address and port; failing that, a server on the same
     /// (fixed) address and port, so a renamed listener does not have to bind a port its predecessor still holds.
     /// </summary>
-    private Dictionary<CompiledListener, ListenerServer> AssignServers(IReadOnlyList<CompiledListener> listeners)
+    private Dictionary<CompiledListener, IListenerServer> AssignServers(IReadOnlyList<CompiledListener> listeners)
     {
-        var assignment = new Dictionary<CompiledListener, ListenerServer>(ReferenceEqualityComparer.Instance);
+        var assignment = new Dictionary<CompiledListener, IListenerServer>(ReferenceEqualityComparer.Instance);
         var taken = new HashSet<int>();
         foreach (var listener in listeners)
         {
             foreach (var server in _servers.Values)
             {
-                if (server.Name == listener.Name && server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port && taken.Add(server.Id))
+                if (server.Name == listener.Name && server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port
+                    && server.IsTcp == IsTcp(listener) && taken.Add(server.Id))
                 {
                     assignment[listener] = server;
                     break;
@@ -169,7 +175,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
             foreach (var server in _servers.Values)
             {
-                if (!taken.Contains(server.Id) && server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port)
+                if (!taken.Contains(server.Id) && server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port
+                    && server.IsTcp == IsTcp(listener))
                 {
                     taken.Add(server.Id);
                     assignment[listener] = server;
@@ -200,11 +207,46 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         _clusters = clusters;
     }
 
-    private async Task RetireAsync(ListenerServer server)
+    private static bool IsTcp(CompiledListener listener) => listener.Protocol != ListenerProtocol.Http;
+
+    /// <summary>An accept loop for Tcp / Tls listeners, a Kestrel server for HTTP ones.</summary>
+    private IListenerServer NewServer(int id, CompiledListener listener) => IsTcp(listener)
+        ? new TcpListenerServer(id, listener, _tcpProxy, _logger)
+        : new ListenerServer(id, listener, new ListenerApplication(id, _pipeline, _observer, _logger), _loggerFactory);
+
+    /// <summary>
+    /// A fixed port that switches between HTTP and TCP needs the other kind of server, and the old one holds the port:
+    /// it is stopped first (its connections get no drain). If the new one then fails to bind, the port stays closed.
+    /// </summary>
+    private async Task StopReplacedAsync(IReadOnlyList<CompiledListener> listeners, Dictionary<CompiledListener, IListenerServer> assignment)
+    {
+        foreach (var listener in listeners)
+        {
+            if (listener.Port == 0 || assignment.ContainsKey(listener))
+            {
+                continue;
+            }
+
+            foreach (var server in _servers.Values.ToList())
+            {
+                if (server.Address.Equals(listener.Address) && server.ConfiguredPort == listener.Port && server.IsTcp != IsTcp(listener)
+                    && !assignment.ContainsValue(server))
+                {
+                    _servers.Remove(server.Id);
+                    LogListenerRemoved(_logger, server.Name, server.BoundEndpoint);
+                    await RetireAsync(server, TimeSpan.Zero);
+                }
+            }
+        }
+    }
+
+    private Task RetireAsync(IListenerServer server) => RetireAsync(server, DrainTimeout);
+
+    private async Task RetireAsync(IListenerServer server, TimeSpan drain)
     {
         try
         {
-            await server.StopAsync(DrainTimeout);
+            await server.StopAsync(drain);
             await server.DisposeAsync();
         }
         catch (Exception e)

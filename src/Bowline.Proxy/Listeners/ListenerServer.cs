@@ -16,7 +16,7 @@ namespace Bowline.Proxy.Listeners;
 /// One Kestrel server for one listener, so listeners come and go at runtime independently. It knows only its id and
 /// where it is bound; what it serves comes from the current snapshot per request.
 /// </summary>
-internal sealed class ListenerServer : IAsyncDisposable
+internal sealed class ListenerServer : IListenerServer
 {
     private readonly KestrelServer _server;
     private readonly IHttpApplication<HttpContext> _application;
@@ -56,6 +56,8 @@ internal sealed class ListenerServer : IAsyncDisposable
     public string Name { get; set; }
     public IPAddress Address { get; }
     public int ConfiguredPort { get; }
+
+    public bool IsTcp => false;
 
     /// <summary>The bound endpoint, known after <see cref="StartAsync"/>.</summary>
     public IPEndPoint? BoundEndpoint { get; private set; }

@@ -15,6 +15,9 @@ internal sealed class ClusterState : IDisposable
 
     public ClusterStats Stats { get; } = new();
 
+    /// <summary>TCP connections open to the cluster, counted across configs so maxConnections holds through a push.</summary>
+    public TcpConnectionCount TcpConnections { get; } = new();
+
     /// <summary>The cluster's endpoints for a new config: the previous objects where the endpoint is unchanged.</summary>
     public UpstreamEndpoint[] Endpoints(Cluster cluster)
     {

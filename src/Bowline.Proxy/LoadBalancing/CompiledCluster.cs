@@ -25,6 +25,11 @@ internal sealed class CompiledCluster
         Name = cluster.Name;
         state ??= new ClusterState();
         Stats = state.Stats;
+        Service = cluster.Service;
+        Subset = cluster.Subset;
+        ConnectTimeout = cluster.ConnectionPool?.ConnectTimeout;
+        TcpIdleTimeout = cluster.ConnectionPool?.TcpIdleTimeout;
+        TcpConnections = new TcpConnectionLimit(state.TcpConnections, cluster.ConnectionPool?.MaxConnections);
         HttpVersion = cluster.Protocol == UpstreamProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
         _endpoints = state.Endpoints(cluster);
         _allHosts = new HostSet(_endpoints, IgnoreEjections: true);
@@ -64,6 +69,19 @@ internal sealed class CompiledCluster
     public bool OriginalDestination { get; }
 
     public ClusterStats Stats { get; }
+
+    /// <summary>The service FQDN and subset the cluster stands for (metrics labels), when it has them.</summary>
+    public string? Service { get; }
+    public string? Subset { get; }
+
+    /// <summary>tcp.connectTimeout when the cluster has a connectionPool; null: the proxy's default.</summary>
+    public TimeSpan? ConnectTimeout { get; }
+
+    /// <summary>tcp.idleTimeout for proxied TCP connections; null: Istio's 1 h; zero: none.</summary>
+    public TimeSpan? TcpIdleTimeout { get; }
+
+    /// <summary>TCP connections (TCP / TLS passthrough listeners) against tcp.maxConnections.</summary>
+    public TcpConnectionLimit TcpConnections { get; }
 
     /// <summary>The HTTP version spoken to every endpoint (HTTP/2 is prior-knowledge h2c).</summary>
     public Version HttpVersion { get; }

@@ -37,6 +37,9 @@ internal sealed class HashPolicy
         }
     }
 
+    /// <summary>Whether the key is the client's IP (the only key a TCP connection has).</summary>
+    public bool UsesSourceIp => _sourceIp;
+
     /// <summary>The request's hash; null when it has no key (the cluster then picks at random, as Envoy does).</summary>
     /// <param name="setCookie">A Set-Cookie value to add to the upstream response, when one was generated.</param>
     public ulong? Compute(HttpContext context, out string? setCookie)
