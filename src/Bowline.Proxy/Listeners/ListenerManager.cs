@@ -25,14 +25,18 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private readonly Dictionary<int, ListenerServer> _servers = [];
     private readonly List<Task> _draining = [];
     private readonly TimeProvider _time;
+    private readonly ListenerLimits _limits;
     private ProxySnapshot? _current;
     private IReadOnlyList<CompiledCluster> _clusters = [];
     private int _nextServerId;
 
     /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
-    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="limits">What listeners tolerate from clients; Envoy-like defaults unless a test tightens them.</param>
+    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null,
+        ListenerLimits? limits = null)
     {
         _time = time ?? TimeProvider.System;
+        _limits = limits ?? ListenerLimits.Default;
         _pipeline = new ProxyPipeline(this, forwarder, random, _time);
         _observer = observer;
         _loggerFactory = loggerFactory;
@@ -82,7 +86,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
             var id = ++_nextServerId;
             var application = new ListenerApplication(id, _pipeline, _observer, _logger);
-            var server = new ListenerServer(id, listener, application, _loggerFactory);
+            var server = new ListenerServer(id, listener, application, _loggerFactory, _limits);
             try
             {
                 await server.StartAsync(cancellationToken);

@@ -23,6 +23,11 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
     {
         var feature = new ProxyRequestFeature();
         context.Features.Set(feature);
+        if (Grpc.GrpcProtocol.IsGrpc(context.Request))
+        {
+            // A client or bidi stream may send nothing for minutes by design (as grpc-dotnet exempts them too).
+            Grpc.GrpcStreams.AllowQuietRequestBody(context);
+        }
 
         var snapshot = snapshots.Current;
         if (snapshot is null || !snapshot.ListenersByServer.TryGetValue(serverId, out var listener))
@@ -95,7 +100,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
                 target = rewrite.RewriteTarget(target, matchIndex);
             }
 
-            if (route.Mirrors.Length > 0)
+            if (route.Mirrors.Length > 0 && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
             {
                 // Started, never awaited: only a small body is read here (see MirrorFilter), the copies run on their own.
                 await _mirrors.StartAsync(context, route, target, destinationHeaders);
