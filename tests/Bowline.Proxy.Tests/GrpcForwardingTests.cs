@@ -1,5 +1,6 @@
 using System.Net;
 using Bowline.Api.Xds;
+using Bowline.Proxy.Listeners;
 using Bowline.Proxy.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -184,6 +185,68 @@ public sealed class GrpcForwardingTests
         Assert.Equal(2, calls);
     }
 
+    [Fact]
+    public async Task Grpc_QuietBidiStream_OutlivesTheMinimumBodyRateThatCutsAPlainSlowBody()
+    {
+        var limits = new ListenerLimits { MinRequestBodyDataRate = new MinDataRate(1000, TimeSpan.FromSeconds(2)) };
+        await using var mesh = await GrpcMesh.StartAsync(
+            async context =>
+            {
+                if (context.Request.ContentType != "application/grpc")
+                {
+                    await context.Request.Body.CopyToAsync(Stream.Null);
+                    return;
+                }
+
+                // The app exempts its stream as grpc-dotnet does; the proxies must do the same for theirs.
+                Bowline.Proxy.Grpc.GrpcStreams.AllowQuietRequestBody(context);
+                context.Response.ContentType = "application/grpc";
+                await context.Response.StartAsync();
+                await context.Response.Body.FlushAsync();
+                while (await GrpcWire.ReadAsync(context.Request.Body) is { } message)
+                {
+                    await context.Response.Body.WriteAsync(GrpcWire.Frame("echo:" + message));
+                    await context.Response.Body.FlushAsync();
+                }
+
+                context.Response.AppendTrailer("grpc-status", "0");
+            },
+            limits: limits);
+        using var client = Clients.Direct(HttpVersion.Version20);
+        var requestBody = new GrpcWire.DuplexContent();
+        using var response = await client.SendAsync(
+            GrpcWire.Request(mesh.Outbound, Authority, "/demo.Greeter/Echo", requestBody), HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsStreamAsync();
+        requestBody.Send("before");
+        Assert.Equal("echo:before", await GrpcWire.ReadAsync(body).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        // The clock of this test: a plain request trickling its body on the same listener, started after the stream
+        // went quiet, is cut by the rate limit — so the quiet stream's grace period has run out as well.
+        using (var slow = new System.Net.Sockets.TcpClient())
+        {
+            await slow.ConnectAsync(mesh.OutboundEndpoint);
+            var stream = slow.GetStream();
+            await stream.WriteAsync("POST / HTTP/1.1\r\nHost: greeter:50051\r\nContent-Length: 100000\r\n\r\nabc"u8.ToArray());
+            var buffer = new byte[1024];
+            try
+            {
+                while (await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(60)) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                // Reset: cut off all the same.
+            }
+        }
+
+        requestBody.Send("after");
+        Assert.Equal("echo:after", await GrpcWire.ReadAsync(body).WaitAsync(TimeSpan.FromSeconds(20)));
+        requestBody.Complete();
+        Assert.Null(await GrpcWire.ReadAsync(body));
+        Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+    }
+
     private static async Task GreeterAsync(HttpContext context)
     {
         var name = await GrpcWire.ReadAsync(context.Request.Body);
@@ -218,12 +281,14 @@ public sealed class GrpcForwardingTests
 
         public Uri Outbound => _client.ListenerUri("outbound");
 
-        public static async Task<GrpcMesh> StartAsync(Func<HttpContext, Task> handler, RetryPolicy? retries = null)
+        public System.Net.IPEndPoint OutboundEndpoint => _client.ListenerEndpoint("outbound");
+
+        public static async Task<GrpcMesh> StartAsync(Func<HttpContext, Task> handler, RetryPolicy? retries = null, ListenerLimits? limits = null)
         {
             var app = await TestBackend.StartAsync("app", HttpProtocols.Http2, handler);
-            var server = new ProxyUnderTest();
+            var server = new ProxyUnderTest(limits: limits);
             await server.ApplyAsync(ConfigOf([Inbound("in", "app")], [], [Http2Cluster("app", app.Port)]));
-            var client = new ProxyUnderTest();
+            var client = new ProxyUnderTest(limits: limits);
             var route = Route("greeter") with { Retries = retries };
             await client.ApplyAsync(ConfigOf(
                 [Outbound()],
