@@ -74,6 +74,33 @@ public sealed class WebSocketForwardingTests
     }
 
     [Fact]
+    public async Task WebSocket_Http2ExtendedConnect_TunnelledAsAnHttp11UpgradeUpstream()
+    {
+        await using var mesh = await WebSocketMesh.StartAsync();
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.SetRequestHeader("Host", "chat:8080");
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false });
+        await socket.ConnectAsync(new Uri($"ws://{mesh.OutboundEndpoint}/ws"), invoker, CancellationToken.None);
+
+        // 200 to the extended CONNECT: the client spoke HTTP/2 to the sidecar (an HTTP/1.1 upgrade answers 101).
+        Assert.Equal(HttpStatusCode.OK, socket.HttpStatusCode);
+        var buffer = new byte[4096];
+        for (var i = 0; i < 20; i++)
+        {
+            var sent = Encoding.UTF8.GetBytes($"h2 message {i}");
+            await socket.SendAsync(sent, WebSocketMessageType.Text, true, CancellationToken.None);
+            var result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(sent, buffer[..result.Count]);
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("server-bye", socket.CloseStatusDescription);
+    }
+
+    [Fact]
     public async Task Upgrade_RawRequests_101FlowsBackAndARefusalIsAnOrdinaryResponse()
     {
         await using var mesh = await WebSocketMesh.StartAsync();

@@ -30,8 +30,9 @@ internal sealed record ListenerLimits
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Kestrel's minimum body rate (240 B/s after a 5 s grace) for ordinary bodies. Streams that may go quiet by
-    /// design — gRPC calls and upgraded connections — are exempted per request (see ProxyPipeline).
+    /// Kestrel's minimum body rate (240 B/s after a 5 s grace) for HTTP/1 bodies. Streams that may go quiet by design
+    /// (gRPC calls, upgraded connections) and HTTP/2 requests, whose rate Kestrel enforces per multiplexed connection,
+    /// are exempted per request (see ProxyPipeline).
     /// </summary>
     public MinDataRate? MinRequestBodyDataRate { get; init; } = new(240, TimeSpan.FromSeconds(5));
 

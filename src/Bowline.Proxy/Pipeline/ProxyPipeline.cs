@@ -23,9 +23,11 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
     {
         var feature = new ProxyRequestFeature();
         context.Features.Set(feature);
-        if (Grpc.GrpcProtocol.IsGrpc(context.Request))
+        if (Grpc.GrpcProtocol.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol))
         {
-            // A client or bidi stream may send nothing for minutes by design (as grpc-dotnet exempts them too).
+            // A gRPC client or bidi stream may send nothing for minutes by design (grpc-dotnet exempts them too). And
+            // Kestrel enforces the rate per HTTP/2 connection, aborting every stream on it: one slow client behind a
+            // peer sidecar would take down its neighbours' streams. The rate guards HTTP/1 connections only.
             Grpc.GrpcStreams.AllowQuietRequestBody(context);
         }
 
@@ -45,7 +47,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         {
             cluster = listener.Cluster!;
         }
-        else if (HttpMethods.IsConnect(context.Request.Method))
+        else if (HttpMethods.IsConnect(context.Request.Method) && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
         {
             // Tunnels (HTTPS through HTTP_PROXY) are not supported; like Envoy without a CONNECT route: no route.
             await LocalReplies.NoRouteAsync(context, feature);

@@ -17,9 +17,18 @@ internal static class UpgradeForwarder
 {
     private const int PumpBufferSize = 16 * 1024;
 
-    /// <summary>An HTTP/1.1 request Kestrel can upgrade: "Connection: upgrade" with an Upgrade header.</summary>
+    /// <summary>
+    /// An HTTP/1.1 request Kestrel can upgrade ("Connection: upgrade" with an Upgrade header), or an HTTP/2 extended
+    /// CONNECT for a WebSocket (RFC 8441).
+    /// </summary>
     public static bool IsUpgrade(HttpContext context) =>
-        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } && context.Request.Headers.Upgrade.Count > 0;
+        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } && context.Request.Headers.Upgrade.Count > 0
+        || ExtendedConnect(context) is not null;
+
+    /// <summary>The HTTP/2 extended CONNECT of a WebSocket, which goes upstream as an HTTP/1.1 upgrade.</summary>
+    private static IHttpExtendedConnectFeature? ExtendedConnect(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: { } protocol } feature
+        && protocol.Equals("websocket", StringComparison.OrdinalIgnoreCase) ? feature : null;
 
     /// <param name="sendToken">Cancelled by the client leaving or by the route timeout, while waiting for the answer.</param>
     public static async Task ForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, HttpMessageInvoker invoker,
@@ -29,14 +38,25 @@ internal static class UpgradeForwarder
         // Upgraded connections go quiet by design: Kestrel's minimum body rate must not cut them.
         Grpc.GrpcStreams.AllowQuietRequestBody(context);
 
-        var method = HttpMethod.Parse(context.Request.Method);
+        var extendedConnect = ExtendedConnect(context);
+        var method = extendedConnect is null ? HttpMethod.Parse(context.Request.Method) : HttpMethod.Get;
         using var request = Forwarder.CreateRequest(context, method, cluster, endpoint, target, body: null, route, destinationHeaders);
         // Upgrades are an HTTP/1.1 mechanism, whatever the cluster speaks otherwise.
         request.Version = HttpVersion.Version11;
         request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
         request.Headers.ConnectionClose = null;
         request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
-        request.Headers.TryAddWithoutValidation("Upgrade", (IEnumerable<string?>)context.Request.Headers.Upgrade);
+        if (extendedConnect is null)
+        {
+            request.Headers.TryAddWithoutValidation("Upgrade", (IEnumerable<string?>)context.Request.Headers.Upgrade);
+        }
+        else
+        {
+            // RFC 8441 has no key handshake; the HTTP/1.1 hop needs one (its accept value is checked by no one here).
+            request.Headers.TryAddWithoutValidation("Upgrade", "websocket");
+            request.Headers.Remove("Sec-WebSocket-Key");
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        }
 
         HttpResponseMessage response;
         try
@@ -59,28 +79,34 @@ internal static class UpgradeForwarder
                 return;
             }
 
-            await PipeAsync(context, feature, response, edits);
+            await PipeAsync(context, feature, response, edits, extendedConnect);
         }
     }
 
-    private static async Task PipeAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, ResponseEdits edits)
+    private static async Task PipeAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, ResponseEdits edits,
+        IHttpExtendedConnectFeature? extendedConnect)
     {
         var downstream = context.Response;
         foreach (var (name, values) in response.Headers.NonValidated)
         {
-            if (!HopByHopHeaders.Contains(name))
+            // Sec-WebSocket-Accept answers the key of the HTTP/1.1 hop only; an HTTP/2 client expects none.
+            if (!HopByHopHeaders.Contains(name) && (extendedConnect is null || !name.Equals("Sec-WebSocket-Accept", StringComparison.OrdinalIgnoreCase)))
             {
                 downstream.Headers[name] = values.ToString();
             }
         }
 
         edits.Apply(downstream.Headers);
-        // Kestrel writes "Connection: Upgrade" itself; the protocol switched to is the upstream's to name.
-        downstream.Headers.Upgrade = response.Headers.Upgrade.ToString() is { Length: > 0 } protocol ? protocol : context.Request.Headers.Upgrade.ToString();
+        if (extendedConnect is null)
+        {
+            // Kestrel writes "Connection: Upgrade" itself; the protocol switched to is the upstream's to name.
+            downstream.Headers.Upgrade = response.Headers.Upgrade.ToString() is { Length: > 0 } protocol ? protocol : context.Request.Headers.Upgrade.ToString();
+        }
 
         var aborted = context.RequestAborted;
         await using var upstream = await response.Content.ReadAsStreamAsync(aborted);
-        await using var client = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        // HTTP/2: a 200 to the CONNECT opens the stream as the tunnel.
+        await using var client = extendedConnect is null ? await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync() : await extendedConnect.AcceptAsync();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         var toUpstream = PumpAsync(client, upstream, stop.Token);
         var toClient = PumpAsync(upstream, client, stop.Token);
