@@ -182,7 +182,7 @@ public sealed class ProxyForwardingTests
     }
 
     [Fact]
-    public async Task Outbound_RetriesOn5xxWithRequestBodySent_DoesNotReplayTheBody()
+    public async Task Outbound_RetriesOn5xxWithABodyBeyondTheRetryBuffer_DoesNotReplayIt()
     {
         var calls = 0;
         await using var failing = await TestBackend.StartAsync("failing", handler: async c =>
@@ -196,7 +196,7 @@ public sealed class ProxyForwardingTests
         await proxy.ApplyAsync(ConfigOf([Outbound()], [Table("outbound", Host("svc", ["*"], route))], [Cluster("failing", failing.Port)]));
 
         using var client = Clients.ViaProxy(proxy.ListenerUri("outbound"));
-        using var response = await client.PostAsync("http://svc/", new StringContent("payload"));
+        using var response = await client.PostAsync("http://svc/", new ByteArrayContent(new byte[Bowline.Proxy.Forwarding.RequestBodyReplay.Limit * 2]));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(1, calls);

@@ -177,7 +177,7 @@ public sealed class RetryTimeoutTests
     }
 
     [Fact]
-    public async Task Retries_RequestBodyAlreadyStreamed_NotRetried()
+    public async Task Retries_BodyBeyondTheRetryBuffer_NotRetried()
     {
         var backend = new Scripted();
         await using var app = await backend.StartAsync(async (_, c) =>
@@ -189,10 +189,31 @@ public sealed class RetryTimeoutTests
         await proxy.ApplyAsync(OneRoute(Route("app") with { Retries = IstioDefault }, Cluster("app", app.Port)));
 
         using var client = Clients.ViaProxy(proxy.ListenerUri("outbound"));
-        using var response = await client.PostAsync("http://svc/", new StringContent("payload"));
+        using var response = await client.PostAsync("http://svc/", new ByteArrayContent(new byte[RequestBodyReplay.Limit + 1]));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(1, backend.Calls);
+    }
+
+    [Fact]
+    public async Task Retries_SmallBodyAlreadySent_ReplayedFromTheRetryBuffer()
+    {
+        var backend = new Scripted();
+        var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var app = await backend.StartAsync(async (n, c) =>
+        {
+            using var reader = new StreamReader(c.Request.Body);
+            bodies.Enqueue(await reader.ReadToEndAsync());
+            await Answer(c, n == 1 ? 503 : 200);
+        });
+        await using var proxy = new ProxyUnderTest(new FixedRandomSource(0));
+        await proxy.ApplyAsync(OneRoute(Route("app") with { Retries = IstioDefault }, Cluster("app", app.Port)));
+
+        using var client = Clients.ViaProxy(proxy.ListenerUri("outbound"));
+        using var response = await client.PostAsync("http://svc/", new StringContent("payload"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["payload", "payload"], bodies);
     }
 
     [Fact]

@@ -77,6 +77,13 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         var outlier = cluster.Outlier;
         var invoker = cluster.Client ?? client;
+        var replay = hasBody && retries is not null ? new RequestBodyReplay() : null;
+        if (Upgrade.UpgradeForwarder.IsUpgrade(context))
+        {
+            await ForwardUpgradeAsync(context, feature, cluster, invoker, hash, route, target, destinationHeaders, corsOrigin, timeout, token);
+            return;
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             var endpoint = cluster.OriginalDestination ? Forwarding.OriginalDestination.Of(context) : cluster.PickEndpoint(hash, _random);
@@ -94,13 +101,13 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
             try
             {
                 feature.UpstreamEndpoint = endpoint.UriPrefix;
-                var body = hasBody ? new RequestBodyContent(context.Request) : null;
+                var body = hasBody ? new RequestBodyContent(context.Request, replay) : null;
                 using var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
                 using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
                 using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
 
-                // Asked after the try: a body HttpClient began sending is gone, so that request cannot be replayed.
-                bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started);
+                // Asked after the try: a body HttpClient began sending can be replayed only from the retry buffer.
+                bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started || body.Replayable);
 
                 // Asked last, once a retry is otherwise decided: the cluster's maxRetries in flight (Envoy's retry budget).
                 bool RetrySlot() => TryTakeRetrySlot(cluster, feature);
@@ -205,6 +212,22 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         }
     }
 
+    /// <summary>One try, no retries (Envoy does not retry upgrades); see <see cref="Upgrade.UpgradeForwarder"/>.</summary>
+    private async Task ForwardUpgradeAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, HttpMessageInvoker invoker, ulong? hash,
+        CompiledRoute? route, string target, CompiledHeaderPolicy? destinationHeaders, string? corsOrigin, CancellationTokenSource? timeout, CancellationToken token)
+    {
+        if (cluster.PickEndpoint(hash, _random) is not { } endpoint)
+        {
+            await LocalReplies.NoHealthyUpstreamAsync(context, feature);
+            return;
+        }
+
+        feature.UpstreamEndpoint = endpoint.UriPrefix;
+        var edits = new ResponseEdits(destinationHeaders?.Response, route?.Headers?.Response, route?.Cors, corsOrigin);
+        await Upgrade.UpgradeForwarder.ForwardAsync(context, feature, cluster, invoker, endpoint, route, target, destinationHeaders, edits,
+            (response, e) => CopyResponseAsync(context, feature, response, e, timeout, token), token);
+    }
+
     /// <summary>Reading the downstream body failed because the client sent a malformed one: that is the client's 4xx.</summary>
     private static BadHttpRequestException? FindBadRequest(Exception e)
     {
@@ -284,7 +307,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     /// <summary>The route timeout, or the request's x-envoy-upstream-rq-timeout-ms when that is stricter.</summary>
     private static TimeSpan? EffectiveTimeout(CompiledRoute? route, HttpRequest request)
     {
-        var routeTimeout = route?.Timeout;
+        var routeTimeout = route is null ? null : Grpc.GrpcDeadline.Cap(route.Timeout, request);
         if (route is null || !request.Headers.TryGetValue(TimeoutHeader, out var header) || header.Count != 1
             || !long.TryParse(header[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) || ms <= 0)
         {
@@ -419,7 +442,9 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
             {
                 // A body of unknown length may be a stream (server-sent events): the client gets the headers now.
                 // With a known length the first body write carries them: one send instead of two.
+                // StartAsync alone leaves them in Kestrel's buffer; a bidi client may wait on them before it sends.
                 await downstream.StartAsync(token);
+                await downstream.Body.FlushAsync(token);
             }
 
             await upstream.CopyToAsync(downstream.Body, token);

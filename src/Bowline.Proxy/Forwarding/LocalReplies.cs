@@ -1,4 +1,5 @@
 using System.Text;
+using Bowline.Proxy.Grpc;
 using Bowline.Proxy.Pipeline;
 using Bowline.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
@@ -49,8 +50,12 @@ internal static class LocalReplies
     public static Task BadRequestAsync(HttpContext context, ProxyRequestFeature feature, int status) =>
         WriteAsync(context, feature, ResponseFlags.None, status, []);
 
+    /// <summary>
+    /// 504; for a gRPC request DEADLINE_EXCEEDED rather than the mapped UNAVAILABLE, as Envoy answers since
+    /// envoyproxy/envoy#44479 (UNAVAILABLE would invite the client to retry a call whose deadline is spent).
+    /// </summary>
     public static Task TimeoutAsync(HttpContext context, ProxyRequestFeature feature) =>
-        WriteAsync(context, feature, ResponseFlags.UpstreamRequestTimeout, StatusCodes.Status504GatewayTimeout, Timeout);
+        WriteAsync(context, feature, ResponseFlags.UpstreamRequestTimeout, StatusCodes.Status504GatewayTimeout, Timeout, GrpcProtocol.GrpcStatus.DeadlineExceeded);
 
     /// <summary>The route's fault policy aborted the request with an HTTP status (Envoy's fault filter body).</summary>
     public static Task FaultAbortAsync(HttpContext context, ProxyRequestFeature feature, int status) =>
@@ -100,7 +105,8 @@ internal static class LocalReplies
         return WriteAsync(context, feature, ResponseFlags.None, StatusCodes.Status503ServiceUnavailable, ListenerDraining);
     }
 
-    private static Task WriteAsync(HttpContext context, ProxyRequestFeature feature, ResponseFlags flags, int status, byte[] body)
+    /// <param name="grpcStatus">The grpc-status for a gRPC request, when not the one Envoy maps the HTTP status to.</param>
+    private static Task WriteAsync(HttpContext context, ProxyRequestFeature feature, ResponseFlags flags, int status, byte[] body, int? grpcStatus = null)
     {
         feature.Flags |= flags;
         if (context.Response.HasStarted)
@@ -108,6 +114,11 @@ internal static class LocalReplies
             // Too late for a status: the only honest signal left is cutting the response short.
             context.Abort();
             return Task.CompletedTask;
+        }
+
+        if (GrpcProtocol.IsGrpc(context.Request))
+        {
+            return WriteGrpcAsync(context, grpcStatus ?? GrpcProtocol.FromHttpStatus(status), body);
         }
 
         context.Response.StatusCode = status;
@@ -119,5 +130,23 @@ internal static class LocalReplies
         context.Response.ContentType = "text/plain";
         context.Response.ContentLength = body.Length;
         return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    /// <summary>
+    /// Envoy answers a gRPC request's local reply the way gRPC clients read it: HTTP 200, a trailers-only response with
+    /// the HTTP status mapped to grpc-status and the body text as grpc-message. Other headers set (Location) stay.
+    /// </summary>
+    private static Task WriteGrpcAsync(HttpContext context, int grpcStatus, byte[] body)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = GrpcProtocol.ContentType;
+        response.Headers["grpc-status"] = grpcStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (body.Length > 0)
+        {
+            response.Headers["grpc-message"] = GrpcProtocol.EncodeMessage(Encoding.UTF8.GetString(body));
+        }
+
+        return Task.CompletedTask;
     }
 }

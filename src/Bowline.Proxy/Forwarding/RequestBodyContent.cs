@@ -4,14 +4,18 @@ using Microsoft.AspNetCore.Http;
 namespace Bowline.Proxy.Forwarding;
 
 /// <summary>
-/// Streams the downstream request body upstream as HttpClient asks for it — never buffered — and remembers whether
-/// it began reading, since a retry is only possible while the body is untouched.
+/// Streams the downstream request body upstream as HttpClient asks for it — never waiting for the whole body — and
+/// remembers whether it began reading. With a <see cref="RequestBodyReplay"/> (routes with retries) the first bytes
+/// are also kept, so a later try can send them again: Envoy's retry buffer.
 /// </summary>
-internal sealed class RequestBodyContent(HttpRequest request) : HttpContent
+internal sealed class RequestBodyContent(HttpRequest request, RequestBodyReplay? replay = null) : HttpContent
 {
     private int _started;
 
     public bool Started => Volatile.Read(ref _started) != 0;
+
+    /// <summary>Whether a try after this one can still send the whole body (nothing read is lost).</summary>
+    public bool Replayable => replay?.CanReplay == true;
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
@@ -19,7 +23,36 @@ internal sealed class RequestBodyContent(HttpRequest request) : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _started, 1);
-        return request.Body.CopyToAsync(stream, cancellationToken);
+        return replay is null ? CopyFlushingAsync(request.Body, stream, null, cancellationToken) : replay.SendAsync(request.Body, stream, cancellationToken);
+    }
+
+    /// <summary>
+    /// Each piece goes out as it arrives: HttpClient's upstream streams buffer writes until flushed, and a gRPC client
+    /// or bidi stream waits on the answer to the message it just sent.
+    /// </summary>
+    internal static async Task CopyFlushingAsync(Stream from, Stream to, RequestBodyReplay? keep, CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            // HTTP/2 holds the request headers back until the body's first flush; a bidi stream whose server speaks
+            // first must not wait for the client's first message to be seen at all.
+            await to.FlushAsync(cancellationToken);
+            int read;
+            while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                // Kept before it is sent: whatever this try consumed, the next one can send again.
+                keep?.Keep(buffer.AsSpan(0, read));
+                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await to.FlushAsync(cancellationToken);
+            }
+
+            keep?.Ended();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     protected override bool TryComputeLength(out long length)

@@ -13,17 +13,18 @@ namespace Bowline.Proxy.Listeners;
 /// </summary>
 internal static class H2cPriorKnowledge
 {
-    // A client that connects and sends nothing is cut off here, before Kestrel's own timeouts would apply.
-    private static readonly TimeSpan FirstBytesTimeout = TimeSpan.FromSeconds(30);
-
     private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
-    public static ConnectionDelegate Detect(ConnectionDelegate next) => async connection =>
+    /// <param name="firstBytesTimeout">
+    /// A client that connects and sends nothing (or a bare prefix of the preface) is cut off after this, before
+    /// Kestrel's own request-head timeout would start counting.
+    /// </param>
+    public static Func<ConnectionDelegate, ConnectionDelegate> Detect(TimeSpan firstBytesTimeout) => next => async connection =>
     {
         bool isHttp2;
         try
         {
-            isHttp2 = await IsHttp2Async(connection);
+            isHttp2 = await IsHttp2Async(connection, firstBytesTimeout);
         }
         catch (OperationCanceledException)
         {
@@ -40,10 +41,10 @@ internal static class H2cPriorKnowledge
         await next(connection);
     };
 
-    private static async Task<bool> IsHttp2Async(ConnectionContext connection)
+    private static async Task<bool> IsHttp2Async(ConnectionContext connection, TimeSpan firstBytesTimeout)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        timeout.CancelAfter(FirstBytesTimeout);
+        timeout.CancelAfter(firstBytesTimeout);
         var input = connection.Transport.Input;
         while (true)
         {

@@ -28,16 +28,19 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private readonly TcpProxy _tcpProxy;
     private readonly List<Task> _draining = [];
     private readonly TimeProvider _time;
+    private readonly ListenerLimits _limits;
     private ProxySnapshot? _current;
     private IReadOnlyList<CompiledCluster> _clusters = [];
     private int _nextServerId;
 
     /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
+    /// <param name="limits">What listeners tolerate from clients; Envoy-like defaults unless a test tightens them.</param>
     /// <param name="tcpObserver">Told about every proxied TCP / TLS passthrough connection (metrics); null: nobody.</param>
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null,
-        ITcpConnectionObserver? tcpObserver = null)
+        ListenerLimits? limits = null, ITcpConnectionObserver? tcpObserver = null)
     {
         _time = time ?? TimeProvider.System;
+        _limits = limits ?? ListenerLimits.Default;
         RateLimits = new RateLimitBuckets(_time);
         _tcpProxy = new TcpProxy(this, random, _time, tcpObserver);
         _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress);
@@ -212,7 +215,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     /// <summary>An accept loop for Tcp / Tls listeners, a Kestrel server for HTTP ones.</summary>
     private IListenerServer NewServer(int id, CompiledListener listener) => IsTcp(listener)
         ? new TcpListenerServer(id, listener, _tcpProxy, _logger)
-        : new ListenerServer(id, listener, new ListenerApplication(id, _pipeline, _observer, _logger), _loggerFactory);
+        : new ListenerServer(id, listener, new ListenerApplication(id, _pipeline, _observer, _logger), _loggerFactory, _limits);
 
     /// <summary>
     /// A fixed port that switches between HTTP and TCP needs the other kind of server, and the old one holds the port:

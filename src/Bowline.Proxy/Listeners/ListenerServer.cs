@@ -21,7 +21,7 @@ internal sealed class ListenerServer : IListenerServer
     private readonly KestrelServer _server;
     private readonly IHttpApplication<HttpContext> _application;
 
-    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory)
+    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory, ListenerLimits? limits = null)
     {
         Id = id;
         Name = listener.Name;
@@ -39,10 +39,12 @@ internal sealed class ListenerServer : IListenerServer
         };
         // The proxy streams bodies of any size; the upstream decides what it accepts.
         options.Limits.MaxRequestBodySize = null;
+        limits ??= ListenerLimits.Default;
+        limits.ApplyTo(options.Limits);
         options.Listen(listener.Address, listener.Port, listen =>
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.Use(H2cPriorKnowledge.Detect);
+            listen.Use(H2cPriorKnowledge.Detect(limits.RequestHeadersTimeout));
         });
 
         // With inline socket completions (RuntimeSettings), run Kestrel's continuations on the epoll thread too: a

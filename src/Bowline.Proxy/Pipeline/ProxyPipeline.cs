@@ -25,6 +25,13 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
     {
         var feature = new ProxyRequestFeature();
         context.Features.Set(feature);
+        if (Grpc.GrpcProtocol.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol))
+        {
+            // A gRPC client or bidi stream may send nothing for minutes by design (grpc-dotnet exempts them too). And
+            // Kestrel enforces the rate per HTTP/2 connection, aborting every stream on it: one slow client behind a
+            // peer sidecar would take down its neighbours' streams. The rate guards HTTP/1 connections only.
+            Grpc.GrpcStreams.AllowQuietRequestBody(context);
+        }
 
         var snapshot = snapshots.Current;
         if (snapshot is null || !snapshot.ListenersByServer.TryGetValue(serverId, out var listener))
@@ -48,7 +55,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
 
             cluster = listener.Cluster!;
         }
-        else if (HttpMethods.IsConnect(context.Request.Method))
+        else if (HttpMethods.IsConnect(context.Request.Method) && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
         {
             // Tunnels (HTTPS through HTTP_PROXY) are not supported; like Envoy without a CONNECT route: no route.
             await LocalReplies.NoRouteAsync(context, feature);
@@ -127,7 +134,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
                 target = rewrite.RewriteTarget(target, matchIndex);
             }
 
-            if (route.Mirrors.Length > 0)
+            if (route.Mirrors.Length > 0 && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
             {
                 // Started, never awaited: only a small body is read here (see MirrorFilter), the copies run on their own.
                 await _mirrors.StartAsync(context, route, target, destinationHeaders);

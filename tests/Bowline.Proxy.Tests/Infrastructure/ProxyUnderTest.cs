@@ -15,11 +15,11 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
 {
     private readonly HttpMessageInvoker _upstream = UpstreamClient.Create();
 
-    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null)
+    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null, ListenerLimits? limits = null)
     {
         time ??= TimeProvider.System;
         random ??= SharedRandomSource.Instance;
-        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random, this, NullLoggerFactory.Instance, time);
+        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random, this, NullLoggerFactory.Instance, time, limits);
     }
 
     public ListenerManager Manager { get; }

@@ -29,7 +29,7 @@ public sealed class TcpProxyTests : IAsyncDisposable
 
     private TcpProxyTests(TimeProvider time)
     {
-        _manager = new ListenerManager(new Forwarder(_http, time), SharedRandomSource.Instance, null, NullLoggerFactory.Instance, time, _observer);
+        _manager = new ListenerManager(new Forwarder(_http, time), SharedRandomSource.Instance, null, NullLoggerFactory.Instance, time, tcpObserver: _observer);
     }
 
     [Fact]
