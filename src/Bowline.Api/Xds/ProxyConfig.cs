@@ -36,6 +36,13 @@ public sealed record Listener
     public string? RouteTable { get; init; }
     /// <summary>For Inbound listeners: the cluster (the local app) every request goes to.</summary>
     public string? Cluster { get; init; }
+
+    // --- metrics (issue 5) ---
+    /// <summary>
+    /// The proxy's own workload: the source of requests through Outbound and Gateway listeners, the destination of
+    /// requests through Inbound ones. Null: every such label is "unknown".
+    /// </summary>
+    public WorkloadMetadata? Workload { get; init; }
 }
 
 public sealed record RouteTable
@@ -181,7 +188,10 @@ public sealed record Cluster
     public required string Name { get; init; }
     public UpstreamProtocol Protocol { get; init; } = UpstreamProtocol.Http1;
     public ImmutableArray<Endpoint> Endpoints { get; init; } = [];
-    /// <summary>Istio service FQDN this cluster belongs to, when it has one (for metrics and logs).</summary>
+    /// <summary>
+    /// Istio service FQDN this cluster belongs to, when it has one (for metrics and logs). Inbound clusters carry the
+    /// first Kubernetes Service selecting the pod on that port (destination_service on the callee's side).
+    /// </summary>
     public string? Service { get; init; }
     public string? Subset { get; init; }
     /// <summary>DestinationRule loadBalancer; null means round robin.</summary>
@@ -198,4 +208,8 @@ public sealed record Endpoint
     public required int Port { get; init; }
     /// <summary>Pod name of the endpoint, for debugging ("reviews-v1-0").</summary>
     public string? Pod { get; init; }
+
+    // --- metrics (issue 5) ---
+    /// <summary>The endpoint's workload (destination_* labels on the caller's side); null for non-pod endpoints.</summary>
+    public WorkloadMetadata? Workload { get; init; }
 }

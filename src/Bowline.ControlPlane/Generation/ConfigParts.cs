@@ -242,12 +242,12 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
     /// <summary>
     /// The pod's own parts, reused across push rounds while the pod (the same registry object) and the protocols of its
-    /// ports (the only thing the mesh decides about them) stay the same: serializing and hashing them for every proxy
-    /// in every round was most of a round's cost.
+    /// ports and the services in front of them (the only things the mesh decides about them) stay the same: serializing
+    /// and hashing them for every proxy in every round was most of a round's cost.
     /// </summary>
     private LocalParts LocalPartsOf(LocalPod pod)
     {
-        var protocols = pod.Ports.Select(p => SidecarGenerator.InboundProtocol(mesh, pod, p)).ToArray();
+        var protocols = pod.Ports.Select(p => (SidecarGenerator.InboundProtocol(mesh, pod, p), SidecarGenerator.InboundService(mesh, pod, p))).ToArray();
         if (LocalCache.TryGetValue(pod, out var cached) && cached.Protocols.AsSpan().SequenceEqual(protocols))
         {
             return cached;
@@ -264,7 +264,7 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
     private static readonly ConditionalWeakTable<LocalPod, LocalParts> LocalCache = [];
 
-    private sealed record LocalParts(UpstreamProtocol[] Protocols, Part[] Listeners, Part[] Clusters);
+    private sealed record LocalParts((UpstreamProtocol, string?)[] Protocols, Part[] Listeners, Part[] Clusters);
 }
 
 /// <summary>The outbound route table and clusters shared by the sidecars of one <see cref="SidecarGenerator.SharedKey"/>.</summary>

@@ -51,6 +51,7 @@ internal static class GatewayGenerator
                 Address = "127.0.0.1",
                 Port = bound,
                 RouteTable = name,
+                Workload = WorkloadMetadataBuilder.Of(pod),
             });
             var table = Table(mesh, pod, name, port, bound, servers, notes);
             tables.Add(table);

@@ -14,4 +14,5 @@ internal sealed record MeshService(string Hostname, string Namespace, string? Sh
 
 internal sealed record MeshServicePort(int Number, string? Name, UpstreamProtocol Protocol, ImmutableArray<MeshEndpoint> Endpoints);
 
-internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels);
+/// <param name="Workload">The pod's workload metadata (destination_* metric labels); null for ServiceEntry endpoints.</param>
+internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels, WorkloadMetadata? Workload = null);

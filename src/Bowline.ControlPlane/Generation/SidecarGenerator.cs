@@ -38,6 +38,7 @@ internal static class SidecarGenerator
     {
         var listeners = new List<Listener>();
         var clusters = new List<Cluster>();
+        var workload = WorkloadMetadataBuilder.Of(pod);
         foreach (var port in pod.Ports)
         {
             var cluster = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}||");
@@ -48,11 +49,13 @@ internal static class SidecarGenerator
                 Address = pod.Address,
                 Port = port.InboundPort,
                 Cluster = cluster,
+                Workload = workload,
             });
             clusters.Add(new Cluster
             {
                 Name = cluster,
                 Protocol = InboundProtocol(mesh, pod, port),
+                Service = InboundService(mesh, pod, port),
                 Endpoints = [new Endpoint { Address = "127.0.0.1", Port = port.AppPort, Pod = pod.Name }],
             });
         }
@@ -64,6 +67,7 @@ internal static class SidecarGenerator
             Address = "127.0.0.1",
             Port = pod.OutboundPort,
             RouteTable = OutboundName,
+            Workload = workload,
         });
         return (listeners, clusters);
     }
@@ -94,6 +98,21 @@ internal static class SidecarGenerator
         }
 
         return names;
+    }
+
+    /// <summary>The FQDN of the first Kubernetes Service that selects the pod on this port (Istio's destination_service inbound).</summary>
+    public static string? InboundService(MeshModel mesh, LocalPod pod, LocalPodPort port)
+    {
+        foreach (var svc in mesh.KubeServicesSelecting(pod))
+        {
+            if (svc.EffectiveNamespace == pod.Namespace && svc.Spec.Selector.Count > 0 && Labels.Contains(pod.Labels, svc.Spec.Selector)
+                && svc.Spec.Ports.Any(sp => MeshModel.TargetOf(pod, sp)?.ContainerPort == port.ContainerPort))
+            {
+                return $"{svc.Metadata.Name}.{svc.EffectiveNamespace}.{MeshModel.ClusterDomain}";
+            }
+        }
+
+        return null;
     }
 
     public static UpstreamProtocol InboundProtocol(MeshModel mesh, LocalPod pod, LocalPodPort port)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,8 +11,14 @@ namespace Bowline.Proxy.Admin;
 /// <summary>The admin endpoint (docs/contracts.md): readiness for <c>bowline up</c>, the config in use for debugging.</summary>
 internal static class AdminEndpoints
 {
-    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots)
+    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots, ProxyMetrics? metrics = null)
     {
+        if (metrics is not null)
+        {
+            // Envoy's path, which Istio's Prometheus scrape config uses (prometheus.io/path: /stats/prometheus).
+            endpoints.MapGet("/stats/prometheus", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
+        }
+
         endpoints.MapGet("/healthz", () => Results.Text("OK"));
 
         // A snapshot exists only once a config was applied with all its listeners bound.

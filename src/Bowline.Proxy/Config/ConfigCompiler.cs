@@ -3,6 +3,7 @@ using Bowline.Api.Xds;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
+using Bowline.Proxy.Telemetry.Metrics;
 using Route = Bowline.Api.Xds.Route;
 
 namespace Bowline.Proxy.Config;
@@ -85,7 +86,10 @@ internal static class ConfigCompiler
                 throw new ConfigException($"{where}: unknown route table '{listener.RouteTable}'");
             }
 
-            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster));
+            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster)
+            {
+                Telemetry = ListenerTelemetry.For(listener, cluster),
+            });
         }
 
         return new CompiledConfig(config, listeners, [.. clusters.Values]);

@@ -1,4 +1,5 @@
 using System.Net;
+using Bowline.Proxy.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace Bowline.Proxy.Forwarding;
@@ -7,7 +8,7 @@ namespace Bowline.Proxy.Forwarding;
 /// Streams the downstream request body upstream as HttpClient asks for it — never buffered — and remembers whether
 /// it began reading, since a retry is only possible while the body is untouched.
 /// </summary>
-internal sealed class RequestBodyContent(HttpRequest request) : HttpContent
+internal sealed class RequestBodyContent(HttpRequest request, ProxyRequestFeature? feature = null) : HttpContent
 {
     private int _started;
 
@@ -19,7 +20,10 @@ internal sealed class RequestBodyContent(HttpRequest request) : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _started, 1);
-        return request.Body.CopyToAsync(stream, cancellationToken);
+        // A body of known length is measured by its Content-Length; others are counted as they stream (metrics).
+        return feature is null || request.ContentLength is not null
+            ? request.Body.CopyToAsync(stream, cancellationToken)
+            : BodyCounter.CopyAsync(request.Body, stream, feature, isResponse: false, cancellationToken);
     }
 
     protected override bool TryComputeLength(out long length)

@@ -5,6 +5,7 @@ using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Bowline.Proxy.Listeners;
@@ -30,9 +31,13 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private int _nextServerId;
 
     /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
-    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="metrics">Where connection and config counters go (the request metrics come through the observer); a private one when null.</param>
+    public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null,
+        ProxyMetrics? metrics = null)
     {
         _time = time ?? TimeProvider.System;
+        Metrics = metrics ?? new ProxyMetrics(_time);
+        Metrics.Clusters = Stats;
         _pipeline = new ProxyPipeline(this, forwarder, random, _time);
         _observer = observer;
         _loggerFactory = loggerFactory;
@@ -46,6 +51,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
     public string? CurrentVersion => Current?.Version;
 
+    public ProxyMetrics Metrics { get; }
+
     public async Task<string?> ApplyAsync(string version, ProxyConfig config, CancellationToken cancellationToken)
     {
         CompiledConfig compiled;
@@ -55,13 +62,24 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         }
         catch (ConfigException e)
         {
+            Metrics.ConfigRejected();
             return e.Message;
         }
 
         await _applyLock.WaitAsync(cancellationToken);
         try
         {
-            return await ApplyLockedAsync(version, compiled, cancellationToken);
+            var error = await ApplyLockedAsync(version, compiled, cancellationToken);
+            if (error is null)
+            {
+                Metrics.ConfigApplied(version);
+            }
+            else
+            {
+                Metrics.ConfigRejected();
+            }
+
+            return error;
         }
         finally
         {
@@ -82,7 +100,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
             var id = ++_nextServerId;
             var application = new ListenerApplication(id, _pipeline, _observer, _logger);
-            var server = new ListenerServer(id, listener, application, _loggerFactory);
+            var server = new ListenerServer(id, listener, application, _loggerFactory, Metrics.Connections(listener.Name));
             try
             {
                 await server.StartAsync(cancellationToken);

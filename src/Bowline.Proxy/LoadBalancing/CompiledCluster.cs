@@ -1,4 +1,5 @@
 using Bowline.Api.Xds;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.AspNetCore.Http;
 
 namespace Bowline.Proxy.LoadBalancing;
@@ -20,6 +21,8 @@ internal sealed class CompiledCluster
     public CompiledCluster(Cluster cluster, ClusterState? state = null, TimeProvider? time = null, HttpMessageInvoker? client = null)
     {
         Name = cluster.Name;
+        Service = cluster.Service;
+        MetricLabels = WorkloadLabels.Destination(null, cluster.Service);
         state ??= new ClusterState();
         Stats = state.Stats;
         HttpVersion = cluster.Protocol == UpstreamProtocol.Http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
@@ -53,6 +56,12 @@ internal sealed class CompiledCluster
     }
 
     public string Name { get; }
+
+    /// <summary>The service FQDN the cluster belongs to (destination_service), when it has one.</summary>
+    public string? Service { get; }
+
+    /// <summary>destination_* labels of a request that reached no endpoint of this cluster (workload unknown).</summary>
+    public LabelPart MetricLabels { get; }
 
     public ClusterStats Stats { get; }
 
