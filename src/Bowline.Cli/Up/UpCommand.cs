@@ -15,10 +15,15 @@ internal static class UpCommand
             DefaultValueFactory = _ => GatewayPortMode.Exact,
             HelpName = "exact|auto",
         };
+        var noPrometheus = new Option<bool>("--no-prometheus")
+        {
+            Description = "Do not start Prometheus (by default up starts it when the prometheus binary is installed)",
+        };
         var command = new Command("up", "Start the control plane, apps, sidecars and ingress gateway described by DIR")
         {
             dir,
             gatewayPorts,
+            noPrometheus,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -28,7 +33,7 @@ internal static class UpCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
             using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Cancel);
-            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts));
+            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts)) { Prometheus = !parse.GetValue(noPrometheus) };
             return await new UpRunner(options, context).RunAsync(stop.Token);
 
             void Cancel(PosixSignalContext signal)
@@ -41,4 +46,8 @@ internal static class UpCommand
     }
 }
 
-internal sealed record UpOptions(string Directory, GatewayPortMode GatewayPorts);
+internal sealed record UpOptions(string Directory, GatewayPortMode GatewayPorts)
+{
+    /// <summary>Start Prometheus when its binary is installed (the scrape config is written either way).</summary>
+    public bool Prometheus { get; init; } = true;
+}
