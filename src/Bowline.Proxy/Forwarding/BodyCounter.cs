@@ -6,11 +6,16 @@ namespace Bowline.Proxy.Forwarding;
 /// <summary>
 /// Copies a body of unknown length while counting its bytes and, for gRPC, its length-prefixed messages (each message
 /// is a 1-byte flag and a 4-byte big-endian length, then the payload), for istio_request_bytes / istio_response_bytes
-/// and istio_request_messages_total / istio_response_messages_total. Bodies with a Content-Length are not copied here.
+/// and istio_request_messages_total / istio_response_messages_total. Non-gRPC bodies with a Content-Length are not copied
+/// here (the length says their size).
 /// </summary>
 internal static class BodyCounter
 {
     private const int BufferSize = 16 * 1024;
+
+    /// <summary>application/grpc, +proto, +json …: the bodies whose messages are counted.</summary>
+    public static bool IsGrpc(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
 
     public static async Task CopyAsync(Stream from, Stream to, ProxyRequestFeature feature, bool isResponse, CancellationToken token)
     {

@@ -439,9 +439,10 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 await downstream.StartAsync(token);
             }
 
-            if (response.Content.Headers.ContentLength is null)
+            if (response.Content.Headers.ContentLength is null || BodyCounter.IsGrpc(response.Content.Headers.ContentType?.MediaType))
             {
-                // Unknown length (chunked, HTTP/2 streams, gRPC): counted while copying, for istio_response_bytes.
+                // Unknown length (chunked, HTTP/2 streams) or gRPC: counted while copying, for istio_response_bytes and
+                // istio_response_messages_total.
                 await BodyCounter.CopyAsync(upstream, downstream.Body, feature, isResponse: true, token);
             }
             else

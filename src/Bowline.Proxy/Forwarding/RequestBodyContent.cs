@@ -20,8 +20,9 @@ internal sealed class RequestBodyContent(HttpRequest request, ProxyRequestFeatur
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _started, 1);
-        // A body of known length is measured by its Content-Length; others are counted as they stream (metrics).
-        return feature is null || request.ContentLength is not null
+        // A body of known length is measured by its Content-Length; others, and gRPC bodies (whose messages are counted),
+        // are counted as they stream (metrics).
+        return feature is null || (request.ContentLength is not null && !BodyCounter.IsGrpc(request.ContentType))
             ? request.Body.CopyToAsync(stream, cancellationToken)
             : BodyCounter.CopyAsync(request.Body, stream, feature, isResponse: false, cancellationToken);
     }

@@ -132,6 +132,39 @@ public sealed class MetricsLabelTests
     }
 
     [Fact]
+    public async Task GrpcCall_ThroughBothProxies_CountsMessagesAndReportsTheTrailerStatus()
+    {
+        await using var mesh = await MetricsMesh.StartAsync(grpc: true);
+        using var client = Clients.Direct(HttpVersion.Version20);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(mesh.Caller.ListenerUri("outbound"), "/reviews.Reviews/Get"))
+        {
+            // Three request messages of 1, 0 and 2 bytes.
+            Content = new ByteArrayContent([0, 0, 0, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 7, 7]),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Host = "reviews:9080";
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.TrailingHeaders.TryGetValues("grpc-status", out var status), $"{(int)response.StatusCode} {response.Version} {response.Content.Headers.ContentType} {string.Join(",", response.Headers.Select(h => h.Key))}");
+        Assert.Equal("5", status.Single());
+
+        foreach (var (proxy, reporter) in ((ProxyUnderTest, string)[])[(mesh.Caller, "source"), (mesh.Callee, "destination")])
+        {
+            var line = await MetricsMesh.SampleAsync(proxy, "istio_requests_total", $"reporter=\"{reporter}\"");
+            Assert.Contains("request_protocol=\"grpc\"", line);
+            Assert.Contains("response_code=\"200\"", line);
+            Assert.Contains("grpc_response_status=\"5\"", line);
+            var text = proxy.Metrics.Render();
+            Assert.Equal(3, MetricsMesh.Value(MetricsMesh.Lines(text, "istio_request_messages_total").Single()));
+            Assert.Equal(2, MetricsMesh.Value(MetricsMesh.Lines(text, "istio_response_messages_total").Single()));
+        }
+
+        Assert.Contains("source_workload=\"productpage-v1\"", await MetricsMesh.SampleAsync(mesh.Callee, "istio_requests_total", "grpc"));
+    }
+
+    [Fact]
     public async Task NoRoute_HasFlagNR_AndUnknownDestination()
     {
         await using var mesh = await MetricsMesh.StartAsync(r => r with

@@ -41,14 +41,28 @@ internal sealed class MetricsMesh : IAsyncDisposable
     public ProxyUnderTest Caller { get; }
     public ProxyUnderTest Callee { get; }
 
-    public static async Task<MetricsMesh> StartAsync(Func<Route, Route>? shapeRoute = null)
+    /// <param name="grpc">The app is a gRPC server over h2c (both proxies' clusters speak HTTP/2): it reads the request's
+    /// messages and answers two messages and grpc-status 5 in the trailers.</param>
+    public static async Task<MetricsMesh> StartAsync(Func<Route, Route>? shapeRoute = null, bool grpc = false)
     {
         ConcurrentDictionary<string, IHeaderDictionary> seen = new();
-        var app = await TestBackend.StartAsync("reviews", handler: async context =>
+        var app = await TestBackend.StartAsync("reviews", grpc ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1, async context =>
         {
             seen[context.Request.Headers["x-test-id"].ToString()] = new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value));
-            await context.Response.WriteAsync("reviews!");
+            if (!grpc)
+            {
+                await context.Response.WriteAsync("reviews!");
+                return;
+            }
+
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.ContentType = "application/grpc";
+            await context.Response.Body.WriteAsync(new byte[] { 0, 0, 0, 0, 2, 1, 2 });
+            await context.Response.Body.FlushAsync();
+            await context.Response.Body.WriteAsync(new byte[] { 0, 0, 0, 0, 1, 3 });
+            context.Response.AppendTrailer("grpc-status", "5");
         });
+        Func<string, int[], Cluster> cluster = grpc ? Http2Cluster : Cluster;
         var callee = new ProxyUnderTest();
         var caller = new ProxyUnderTest();
         try
@@ -56,7 +70,7 @@ internal sealed class MetricsMesh : IAsyncDisposable
             await callee.ApplyAsync(ConfigOf(
                 [Inbound("inbound|9080", "inbound|9080||") with { Workload = Reviews }],
                 [],
-                [Cluster("inbound|9080||", app.Port) with { Service = ReviewsService }]));
+                [cluster("inbound|9080||", [app.Port]) with { Service = ReviewsService }]));
             var inboundPort = callee.ListenerEndpoint("inbound|9080").Port;
             var route = Route(ReviewsCluster);
             await caller.ApplyAsync(ConfigOf(
@@ -65,6 +79,7 @@ internal sealed class MetricsMesh : IAsyncDisposable
                 [new Cluster
                 {
                     Name = ReviewsCluster,
+                    Protocol = grpc ? UpstreamProtocol.Http2 : UpstreamProtocol.Http1,
                     Service = ReviewsService,
                     Endpoints = [new Bowline.Api.Xds.Endpoint { Address = "127.0.0.1", Port = inboundPort, Pod = "reviews-v1-0", Workload = Reviews }],
                 }]));

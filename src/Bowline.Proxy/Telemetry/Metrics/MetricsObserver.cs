@@ -39,7 +39,7 @@ internal sealed class MetricsObserver(ProxyMetrics metrics) : IRequestObserver
                 ?? (feature.Route?.Destinations is { } d ? d[0].MetricLabels : WorkloadLabels.UnknownDestination);
         }
 
-        var grpc = context.Request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
+        var grpc = Forwarding.BodyCounter.IsGrpc(context.Request.ContentType);
         var response = context.Response;
         var flags = feature.Flags;
         // A client that left before any answer got none: Envoy reports response code 0.
