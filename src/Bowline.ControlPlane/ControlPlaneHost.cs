@@ -4,6 +4,7 @@ using Bowline.ControlPlane.Config;
 using Bowline.ControlPlane.Management;
 using Bowline.ControlPlane.Push;
 using Bowline.ControlPlane.Registry;
+using Bowline.ControlPlane.Telemetry;
 
 namespace Bowline.ControlPlane;
 
@@ -38,7 +39,13 @@ internal static class ControlPlaneHost
         var registry = new LocalFileRegistry(Path.Combine(options.StateDir, "registry.json"), time,
             loggers.CreateLogger<LocalFileRegistry>());
         registry.Start();
-        var xds = new XdsServer(store, registry, loggers.CreateLogger<XdsServer>());
+        var metrics = new ControlPlaneMetrics(time);
+        var xds = new XdsServer(store, registry, loggers.CreateLogger<XdsServer>(), metrics);
+        metrics.ConnectedProxies = () => xds.Connected;
+        metrics.Resources = () => store.Current.Resources.Values.GroupBy(r => r.Resource.Kind).Select(g => (g.Key, g.Count()));
+        store.Changed += metrics.Changed;
+        registry.Changed += metrics.Changed;
+        registry.Changed += metrics.RegistryChanged;
         var debouncer = new Debouncer(time, options.Debounce, options.MaxDebounce, xds.PushAllAsync, loggers.CreateLogger<Debouncer>());
         store.Changed += debouncer.Signal;
         registry.Changed += debouncer.Signal;
@@ -47,7 +54,7 @@ internal static class ControlPlaneHost
         var ready = new ReadinessFlag();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.Map(XdsProtocol.Path, xds.HandleAsync);
-        ManagementEndpoints.Map(app, store, xds, ready);
+        ManagementEndpoints.Map(app, store, xds, ready, metrics);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(xds.Stop);
@@ -60,12 +67,12 @@ internal static class ControlPlaneHost
 
         await app.StartAsync();
         ready.Set();
-        return new RunningControlPlane(app, store, registry, xds);
+        return new RunningControlPlane(app, store, registry, xds, metrics);
     }
 }
 
 /// <summary>A started control plane and its parts (tests look inside; Program just waits for shutdown).</summary>
-internal sealed record RunningControlPlane(WebApplication App, ConfigStore Store, LocalFileRegistry Registry, XdsServer Xds)
+internal sealed record RunningControlPlane(WebApplication App, ConfigStore Store, LocalFileRegistry Registry, XdsServer Xds, ControlPlaneMetrics Metrics)
     : IAsyncDisposable
 {
     /// <summary>The bound address (port 0 resolved), e.g. "http://127.0.0.1:40123".</summary>

@@ -5,6 +5,8 @@ using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.Listeners;
 using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Telemetry.Metrics;
 using Bowline.Proxy.Xds;
 
 RuntimeSettings.Apply();
@@ -34,9 +36,13 @@ builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>(), SharedRandomSource.Instance));
+builder.Services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<TimeProvider>()));
+// Every IRequestObserver registered (metrics here; access logs and tracing add theirs) sees every finished request.
+builder.Services.AddSingleton<IRequestObserver>(sp => new MetricsObserver(sp.GetRequiredService<ProxyMetrics>()));
 builder.Services.AddSingleton(sp => new ListenerManager(
-    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, observer: null, sp.GetRequiredService<ILoggerFactory>(),
-    sp.GetRequiredService<TimeProvider>()));
+    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance,
+    CompositeRequestObserver.Of([.. sp.GetServices<IRequestObserver>()]), sp.GetRequiredService<ILoggerFactory>(),
+    sp.GetRequiredService<TimeProvider>(), metrics: sp.GetRequiredService<ProxyMetrics>()));
 builder.Services.AddSingleton<IConfigApplier>(sp => sp.GetRequiredService<ListenerManager>());
 builder.Services.AddSingleton(new XdsClientOptions(proxyArgs.Xds, new Node { Id = proxyArgs.Id, Pod = proxyArgs.Pod, Namespace = proxyArgs.Namespace }));
 builder.Services.AddSingleton<XdsClient>();
@@ -44,7 +50,7 @@ builder.Services.AddHostedService<XdsService>();
 
 var app = builder.Build();
 var listeners = app.Services.GetRequiredService<ListenerManager>();
-app.MapAdmin(listeners, listeners.Egress, listeners.RateLimits);
+app.MapAdmin(listeners, listeners.Egress, listeners.RateLimits, listeners.Metrics);
 
 // Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
 await app.RunAsync();

@@ -48,6 +48,13 @@ public sealed record Listener
     /// closes it (NR). Tcp/Tls Inbound listeners use <see cref="Cluster"/> instead. Null means none.
     /// </summary>
     public ImmutableArray<TcpRoute>? TcpRoutes { get; init; }
+
+    // --- metrics (issue 5) ---
+    /// <summary>
+    /// The proxy's own workload: the source of requests through Outbound and Gateway listeners, the destination of
+    /// requests through Inbound ones. Null: every such label is "unknown".
+    /// </summary>
+    public WorkloadMetadata? Workload { get; init; }
 }
 
 public enum ListenerProtocol
@@ -226,7 +233,10 @@ public sealed record Cluster
     public required string Name { get; init; }
     public UpstreamProtocol Protocol { get; init; } = UpstreamProtocol.Http1;
     public ImmutableArray<Endpoint> Endpoints { get; init; } = [];
-    /// <summary>Istio service FQDN this cluster belongs to, when it has one (for metrics and logs).</summary>
+    /// <summary>
+    /// Istio service FQDN this cluster belongs to, when it has one (for metrics and logs). Inbound clusters carry the
+    /// first Kubernetes Service selecting the pod on that port (destination_service on the callee's side).
+    /// </summary>
     public string? Service { get; init; }
     public string? Subset { get; init; }
     /// <summary>DestinationRule loadBalancer; null means round robin.</summary>
@@ -272,4 +282,8 @@ public sealed record Endpoint
     public string? Pod { get; init; }
     /// <summary>Relative load-balancing weight (ServiceEntry endpoint weight); null means 1.</summary>
     public int? Weight { get; init; }
+
+    // --- metrics (issue 5) ---
+    /// <summary>The endpoint's workload (destination_* labels on the caller's side); null for non-pod endpoints.</summary>
+    public WorkloadMetadata? Workload { get; init; }
 }

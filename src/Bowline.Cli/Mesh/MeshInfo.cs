@@ -14,6 +14,8 @@ internal sealed record MeshInfo
     public required string StateDir { get; init; }
     public ImmutableArray<MeshGateway> Gateways { get; init; } = [];
     public ImmutableArray<MeshProxy> Proxies { get; init; } = [];
+    /// <summary>The local Prometheus' URL ("http://127.0.0.1:port"), when up started one.</summary>
+    public string? Prometheus { get; init; }
 }
 
 internal sealed record MeshGateway(int Port, string Address);

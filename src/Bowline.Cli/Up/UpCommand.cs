@@ -21,11 +21,16 @@ internal static class UpCommand
             HelpName = "ALLOW_ANY|REGISTRY_ONLY",
         };
         outboundPolicy.AcceptOnlyFromAmong("ALLOW_ANY", "REGISTRY_ONLY");
+        var noPrometheus = new Option<bool>("--no-prometheus")
+        {
+            Description = "Do not start Prometheus (by default up starts it when the prometheus binary is installed)",
+        };
         var command = new Command("up", "Start the control plane, apps, sidecars and gateways described by DIR")
         {
             dir,
             gatewayPorts,
             outboundPolicy,
+            noPrometheus,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -35,7 +40,11 @@ internal static class UpCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
             using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Cancel);
-            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts)) { OutboundTrafficPolicy = parse.GetValue(outboundPolicy) };
+            var options = new UpOptions(parse.GetRequiredValue(dir), parse.GetValue(gatewayPorts))
+            {
+                OutboundTrafficPolicy = parse.GetValue(outboundPolicy),
+                Prometheus = !parse.GetValue(noPrometheus),
+            };
             return await new UpRunner(options, context).RunAsync(stop.Token);
 
             void Cancel(PosixSignalContext signal)
@@ -52,4 +61,6 @@ internal sealed record UpOptions(string Directory, GatewayPortMode GatewayPorts)
 {
     /// <summary>--outbound-traffic-policy: applied as Istio's mesh config ConfigMap; null leaves DIR's (or the default).</summary>
     public string? OutboundTrafficPolicy { get; init; }
+    /// <summary>Start Prometheus when its binary is installed (the scrape config is written either way).</summary>
+    public bool Prometheus { get; init; } = true;
 }

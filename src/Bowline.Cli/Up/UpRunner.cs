@@ -184,6 +184,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             return FailWithLogs($"{notReady.Count} proxy(ies) did not become ready: {string.Join(", ", notReady.Select(p => p.Name))}", notReady);
         }
 
+        var prometheus = await StartPrometheusAsync(plan, supervisor, stop);
         var gateway = plan.Gateway.Pod;
         MeshFile.Write(_home, new MeshInfo
         {
@@ -193,9 +194,41 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             StateDir = _home.StateDir,
             Gateways = [.. gateway.GatewayPorts.OrderBy(kv => kv.Key).Select(kv => new MeshGateway(kv.Key, $"127.0.0.1:{kv.Value}"))],
             Proxies = [.. proxies.Select(p => new MeshProxy(p.Pod.ProxyId, $"127.0.0.1:{p.Pod.Pod.AdminPort}"))],
+            Prometheus = prometheus,
         });
-        PrintSummary(plan, controlPlaneUrl, nativeProxy, clock.Elapsed);
+        PrintSummary(plan, controlPlaneUrl, nativeProxy, prometheus, clock.Elapsed);
         return 0;
+    }
+
+    /// <summary>
+    /// Writes the scrape config and, unless turned off or not installed, starts Prometheus on a free port; its URL, or
+    /// null. A Prometheus that fails to start is reported and the mesh runs on without it.
+    /// </summary>
+    private async Task<string?> StartPrometheusAsync(MeshPlan plan, ProcessSupervisor supervisor, CancellationToken stop)
+    {
+        var dir = Path.Combine(_home.StateDir, "prometheus");
+        var configFile = LocalPrometheus.WriteConfig(dir, plan.ControlPlanePort,
+            plan.Pods.Select(p => (p.Pod.Name, p.Pod.Namespace, p.Pod.AdminPort)));
+        if (!options.Prometheus || LocalPrometheus.Binary is not { } binary)
+        {
+            return null;
+        }
+
+        int port;
+        using (var ports = new PortAllocator())
+        {
+            port = ports.Allocate();
+        }
+
+        var process = supervisor.Start("prometheus", binary, LocalPrometheus.Arguments(configFile, dir, port));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        if (!await Readiness.WaitAsync(ct => LocalPrometheus.IsReadyAsync(http, port, ct), [process], ReadyTimeout, stop))
+        {
+            context.Error.WriteLine($"warning: prometheus did not become ready; see {process.LogPath}");
+            return null;
+        }
+
+        return $"http://127.0.0.1:{Text(port)}";
     }
 
     private static ImmutableDictionary<string, string> AppEnvironment(LocalPod pod, DeploymentManifest deployment)
@@ -220,7 +253,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         return env.ToImmutable();
     }
 
-    private void PrintSummary(MeshPlan plan, Uri controlPlane, string? nativeProxy, TimeSpan elapsed)
+    private void PrintSummary(MeshPlan plan, Uri controlPlane, string? nativeProxy, string? prometheus, TimeSpan elapsed)
     {
         var output = context.Out;
         output.WriteLine();
@@ -239,6 +272,11 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         if (nativeProxy is not null)
         {
             output.WriteLine($"proxy binary   {nativeProxy} (Native AOT)");
+        }
+
+        if (prometheus is not null)
+        {
+            output.WriteLine($"prometheus     {prometheus}/   (scrapes every proxy's /stats/prometheus every {LocalPrometheus.ScrapeInterval})");
         }
 
         output.WriteLine($"logs           {_home.LogsDir}");

@@ -242,12 +242,12 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
     /// <summary>
     /// The pod's own parts, reused across push rounds while the pod (the same registry object), the protocols of its
-    /// ports and its local rate limit (the only things the mesh decides about them) stay the same: serializing and hashing them for every proxy
-    /// in every round was most of a round's cost.
+    /// ports, the services in front of them and its local rate limit (the only things the mesh decides about them) stay
+    /// the same: serializing and hashing them for every proxy in every round was most of a round's cost.
     /// </summary>
     private LocalParts LocalPartsOf(LocalPod pod)
     {
-        var protocols = pod.Ports.Select(p => SidecarGenerator.InboundProtocol(mesh, pod, p)).ToArray();
+        var protocols = pod.Ports.Select(p => (SidecarGenerator.InboundProtocol(mesh, pod, p), SidecarGenerator.InboundService(mesh, pod, p))).ToArray();
         var rateLimit = RateLimitBuilder.For(mesh.LocalRateLimits, pod).Listener;
         if (LocalCache.TryGetValue(pod, out var cached) && cached.Protocols.AsSpan().SequenceEqual(protocols) && cached.RateLimit == rateLimit)
         {
@@ -266,7 +266,7 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
 
     private static readonly ConditionalWeakTable<LocalPod, LocalParts> LocalCache = [];
 
-    private sealed record LocalParts(ServiceProtocol[] Protocols, LocalRateLimit? RateLimit, Part[] Listeners, Part[] Clusters);
+    private sealed record LocalParts((ServiceProtocol, string?)[] Protocols, LocalRateLimit? RateLimit, Part[] Listeners, Part[] Clusters);
 }
 
 /// <summary>The outbound route table and clusters shared by the sidecars of one <see cref="SidecarGenerator.SharedKey"/>.</summary>

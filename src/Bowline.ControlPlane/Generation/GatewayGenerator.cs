@@ -66,6 +66,7 @@ internal static class GatewayGenerator
                 Port = bound,
                 RouteTable = name,
                 RateLimit = rateLimits.Listener,
+                Workload = WorkloadMetadataBuilder.Of(pod),
             });
             var table = RateLimitBuilder.Apply(Table(mesh, pod, name, port, bound, servers, notes), rateLimits.Routes);
             tables.Add(table);

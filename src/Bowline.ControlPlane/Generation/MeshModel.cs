@@ -226,7 +226,7 @@ internal sealed class MeshModel
             Subset = subset,
             Type = service!.OriginalDestination ? ClusterType.OriginalDestination : null,
             Endpoints = [.. endpoints
-                .Select(e => new Endpoint { Address = e.Address, Port = e.Port, Pod = e.Pod, Weight = e.Weight })
+                .Select(e => new Endpoint { Address = e.Address, Port = e.Port, Pod = e.Pod, Weight = e.Weight, Workload = e.Workload })
                 .OrderBy(e => e.Address, StringComparer.Ordinal).ThenBy(e => e.Port).ThenBy(e => e.Pod, StringComparer.Ordinal)],
         };
         return TrafficPolicyBuilder.Apply(cluster, TrafficPolicyMerge.For(rule, subset, port));
@@ -245,7 +245,7 @@ internal sealed class MeshModel
             sp.Name,
             Protocols.OfKubePort(sp.Name, sp.AppProtocol, sp.Protocol),
             [.. members.SelectMany(pod => TargetOf(pod, sp) is { } target
-                ? [new MeshEndpoint(pod.Address, target.InboundPort, pod.Name, pod.Labels)]
+                ? [new MeshEndpoint(pod.Address, target.InboundPort, pod.Name, pod.Labels, WorkloadMetadataBuilder.Of(pod))]
                 : Array.Empty<MeshEndpoint>())]));
         return new MeshService($"{svc.Metadata.Name}.{ns}.{ClusterDomain}", ns, svc.Metadata.Name, [.. ports.OrderBy(p => p.Number)]);
     }

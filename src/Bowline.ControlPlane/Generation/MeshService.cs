@@ -18,7 +18,8 @@ internal sealed record MeshService(string Hostname, string Namespace, string? Sh
 /// <param name="Protocol">Istio's protocol selection for the port (<see cref="Protocols"/>).</param>
 internal sealed record MeshServicePort(int Number, string? Name, ServiceProtocol Protocol, ImmutableArray<MeshEndpoint> Endpoints);
 
-internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels)
+/// <param name="Workload">The pod's workload metadata (destination_* metric labels); null for ServiceEntry endpoints.</param>
+internal sealed record MeshEndpoint(string Address, int Port, string? Pod, IReadOnlyDictionary<string, string> Labels, WorkloadMetadata? Workload = null)
 {
     /// <summary>ServiceEntry endpoint weight; null means 1.</summary>
     public int? Weight { get; init; }

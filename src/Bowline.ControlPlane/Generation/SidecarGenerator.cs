@@ -41,6 +41,7 @@ internal static class SidecarGenerator
         var clusters = new List<Cluster>();
         // A sidecar's LocalRateLimit guards its workload: every inbound request (Istio's SIDECAR_INBOUND context).
         var rateLimit = RateLimitBuilder.For(mesh.LocalRateLimits, pod).Listener;
+        var workload = WorkloadMetadataBuilder.Of(pod);
         foreach (var port in pod.Ports)
         {
             var cluster = string.Create(CultureInfo.InvariantCulture, $"inbound|{port.ContainerPort}||");
@@ -55,11 +56,13 @@ internal static class SidecarGenerator
                 RateLimit = rateLimit,
                 // TCP, TLS/HTTPS (a sidecar does not decrypt) and mongo/redis/mysql ports: the app gets the bytes as sent.
                 Protocol = protocol.IsOpaque() ? ListenerProtocol.Tcp : null,
+                Workload = workload,
             });
             clusters.Add(new Cluster
             {
                 Name = cluster,
                 Protocol = protocol.Upstream(),
+                Service = InboundService(mesh, pod, port),
                 Endpoints = [new Endpoint { Address = "127.0.0.1", Port = port.AppPort, Pod = pod.Name }],
             });
         }
@@ -71,6 +74,7 @@ internal static class SidecarGenerator
             Address = "127.0.0.1",
             Port = pod.OutboundPort,
             RouteTable = OutboundName,
+            Workload = workload,
         });
         return (listeners, clusters);
     }
@@ -101,6 +105,21 @@ internal static class SidecarGenerator
         }
 
         return names;
+    }
+
+    /// <summary>The FQDN of the first Kubernetes Service that selects the pod on this port (Istio's destination_service inbound).</summary>
+    public static string? InboundService(MeshModel mesh, LocalPod pod, LocalPodPort port)
+    {
+        foreach (var svc in mesh.KubeServicesSelecting(pod))
+        {
+            if (svc.EffectiveNamespace == pod.Namespace && svc.Spec.Selector.Count > 0 && Labels.Contains(pod.Labels, svc.Spec.Selector)
+                && svc.Spec.Ports.Any(sp => MeshModel.TargetOf(pod, sp)?.ContainerPort == port.ContainerPort))
+            {
+                return $"{svc.Metadata.Name}.{svc.EffectiveNamespace}.{MeshModel.ClusterDomain}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The protocol of the Service port that targets this container port (else the container port's name).</summary>

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Bowline.Api.Xds;
 using Bowline.ControlPlane.Generation;
+using Bowline.ControlPlane.Telemetry;
 
 namespace Bowline.ControlPlane.Push;
 
@@ -9,12 +10,14 @@ namespace Bowline.ControlPlane.Push;
 /// One proxy's stream. A send loop delivers only the latest config (a slow proxy never holds up others or piles up
 /// stale configs); the receive loop handles ACK/NACK by nonce. <see cref="State"/> is replaced, never mutated.
 /// </summary>
-internal sealed class ProxySession(string id, WebSocket socket, ProxyState initial, ILogger log)
+internal sealed class ProxySession(string id, WebSocket socket, ProxyState initial, ILogger log, ControlPlaneMetrics? metrics = null)
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _stateLock = new();
     private ProxyState _state = initial;
     private ComposedConfig? _pending;
+    // When the change behind the pending config was made (a metrics timestamp; 0 for none): pilot_proxy_convergence_time.
+    private long _pendingChangedAt;
     // The config last sent (awaiting its answer) and the one the proxy ACKed on this stream: a delta is computed
     // against the latter, and a NACKed delta is re-sent whole (the proxy may not hold what we think it holds).
     private ComposedConfig? _sent;
@@ -33,7 +36,8 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
     /// Offers a freshly computed config; queues it for sending when its version differs from the latest one this proxy
     /// got (or runs). Returns whether it was queued.
     /// </summary>
-    public bool Offer(ComposedConfig config, (long Config, long Registry) stamp)
+    /// <param name="changedAt">When the change this config carries was made (<see cref="ControlPlaneMetrics.BeginRound"/>), 0 if unknown.</param>
+    public bool Offer(ComposedConfig config, (long Config, long Registry) stamp, long changedAt = 0)
     {
         lock (_stateLock)
         {
@@ -50,6 +54,12 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
                 return false;
             }
 
+            // The oldest change still unsent: a config superseded before it went out still waited since then.
+            if (Volatile.Read(ref _pending) is null || Volatile.Read(ref _pendingChangedAt) == 0)
+            {
+                Volatile.Write(ref _pendingChangedAt, changedAt);
+            }
+
             Volatile.Write(ref _pending, config);
         }
 
@@ -63,6 +73,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
         {
             _wake.Reader.TryRead(out _);
             var config = Interlocked.Exchange(ref _pending, null);
+            var changedAt = Interlocked.Exchange(ref _pendingChangedAt, 0);
             if (config is null)
             {
                 continue;
@@ -96,6 +107,8 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
             }
 
             Sent++;
+            metrics?.Pushed(delta is null ? ["lds", "rds", "cds"] : PushedTypes(delta));
+            metrics?.Converged(changedAt);
         }
     }
 
@@ -129,6 +142,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
                 ? x with { NackReason = request.ErrorDetail, NackVersion = x.SentVersion }
                 : x);
             log.Nack(id, s.SentVersion ?? "?", request.ErrorDetail);
+            metrics?.Rejected();
         }
     }
 
@@ -152,6 +166,25 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
 
         _wake.Writer.TryWrite(true);
         return true;
+    }
+
+    /// <summary>The xDS types a delta carries, as istiod counts pushes: listeners lds, route tables and hosts rds, clusters cds.</summary>
+    private static IEnumerable<string> PushedTypes(DeltaParts delta)
+    {
+        if (delta.Listeners.Length + delta.RemovedListeners.Length > 0)
+        {
+            yield return "lds";
+        }
+
+        if (delta.RouteTables.Length + delta.RemovedRouteTables.Length + delta.VirtualHosts.Length > 0)
+        {
+            yield return "rds";
+        }
+
+        if (delta.Clusters.Length + delta.RemovedClusters.Length > 0)
+        {
+            yield return "cds";
+        }
     }
 
     public void MarkDisconnected() => Update(s => s with { Connected = false });

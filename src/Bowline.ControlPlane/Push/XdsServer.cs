@@ -8,6 +8,7 @@ using Bowline.Api.Xds;
 using Bowline.ControlPlane.Config;
 using Bowline.ControlPlane.Generation;
 using Bowline.ControlPlane.Registry;
+using Bowline.ControlPlane.Telemetry;
 
 namespace Bowline.ControlPlane.Push;
 
@@ -17,7 +18,7 @@ namespace Bowline.ControlPlane.Push;
 /// are computed once per (config, registry) generation (<see cref="MeshView"/>); per proxy only its own small parts
 /// and a version from part hashes are composed, and the session sends a delta from what the proxy last ACKed.
 /// </summary>
-internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log) : IDisposable
+internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, ILogger<XdsServer> log, ControlPlaneMetrics? metrics = null) : IDisposable
 {
     // Streams live as long as their proxy: without ending them, a graceful shutdown would wait for every proxy.
     private readonly CancellationTokenSource _stopping = new();
@@ -34,6 +35,9 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
     public int Rounds => Volatile.Read(ref _rounds);
 
     public ProxySession? Session(string id) => _sessions.GetValueOrDefault(id);
+
+    /// <summary>Proxies with a stream open now (pilot_xds).</summary>
+    public int Connected => _sessions.Count;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -85,7 +89,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
 
         var id = RegistrySnapshot.IdOf(pod);
         var session = new ProxySession(id, ws,
-            new ProxyState { Connected = true, Acked = first.VersionInfo, Latest = first.VersionInfo }, log);
+            new ProxyState { Connected = true, Acked = first.VersionInfo, Latest = first.VersionInfo }, log, metrics);
         if (_sessions.TryGetValue(id, out var old))
         {
             old.Socket.Abort(); // the proxy reconnected; its previous stream is dead
@@ -175,6 +179,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         var cfg = store.Current;
         var reg = registry.Current;
         var view = ViewOf(cfg, reg);
+        var changedAt = metrics?.BeginRound() ?? 0;
         int connected = 0, pushed = 0;
         foreach (var session in _sessions.Values)
         {
@@ -185,7 +190,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
                 continue; // gone from the registry: keep its stream (and last config) until it disconnects
             }
 
-            if (session.Offer(Compose(view, pod, session.Id), view.Stamp))
+            if (session.Offer(Compose(view, pod, session.Id), view.Stamp, changedAt))
             {
                 pushed++;
             }

@@ -3,6 +3,7 @@ using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Pipeline;
 using Bowline.Proxy.RateLimit;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -12,8 +13,15 @@ namespace Bowline.Proxy.Admin;
 /// <summary>The admin endpoint (docs/contracts.md): readiness for <c>bowline up</c>, the config in use for debugging.</summary>
 internal static class AdminEndpoints
 {
-    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots, EgressStats? egress = null, RateLimitBuckets? rateLimits = null)
+    public static void MapAdmin(this IEndpointRouteBuilder endpoints, ISnapshotSource snapshots, EgressStats? egress = null, RateLimitBuckets? rateLimits = null,
+        ProxyMetrics? metrics = null)
     {
+        if (metrics is not null)
+        {
+            // Envoy's path, which Istio's Prometheus scrape config uses (prometheus.io/path: /stats/prometheus).
+            endpoints.MapGet("/stats/prometheus", () => Results.Text(metrics.Render(), PrometheusText.ContentType));
+        }
+
         if (egress is not null)
         {
             // Counters of traffic outside the registry (outboundTrafficPolicy); the metrics exposition reads the same object.

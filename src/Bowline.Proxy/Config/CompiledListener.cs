@@ -3,6 +3,7 @@ using Bowline.Api.Xds;
 using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
+using Bowline.Proxy.Telemetry.Metrics;
 
 namespace Bowline.Proxy.Config;
 
@@ -11,6 +12,8 @@ internal sealed record CompiledListener(string Name, ListenerKind Kind, IPAddres
 {
     /// <summary>The listener's local rate limit bucket (routes may have their own); null when it has none.</summary>
     public RateLimit.TokenBucket? RateLimit { get; init; }
+    /// <summary>Reporter side, own workload labels and peer-metadata headers (metrics).</summary>
+    public ListenerTelemetry Telemetry { get; init; } = null!;
 
     /// <summary>"127.0.0.1:8080", as bind errors name it.</summary>
     public string Endpoint => new IPEndPoint(Address, Port).ToString();

@@ -6,6 +6,7 @@ using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.RateLimit;
 using Bowline.Proxy.Routing;
+using Bowline.Proxy.Telemetry.Metrics;
 using Route = Bowline.Api.Xds.Route;
 
 namespace Bowline.Proxy.Config;
@@ -115,6 +116,7 @@ internal static class ConfigCompiler
             listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster)
             {
                 RateLimit = Bucket(listener.RateLimit, $"listener|{listener.Name}", where),
+                Telemetry = ListenerTelemetry.For(listener, cluster),
             });
         }
 

@@ -30,6 +30,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         CompiledHeaderPolicy? destinationHeaders = null, string? corsOrigin = null)
     {
         feature.ClusterName = cluster.Name;
+        feature.Cluster = cluster;
         if (cluster.CircuitBreaker is not { } breaker)
         {
             await ForwardAdmittedAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
@@ -101,8 +102,10 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
             try
             {
                 feature.UpstreamEndpoint = endpoint.UriPrefix;
-                var body = hasBody ? new RequestBodyContent(context.Request, replay) : null;
+                feature.Endpoint = endpoint;
+                var body = hasBody ? new RequestBodyContent(context.Request, replay, feature) : null;
                 using var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
+                AddPeerMetadata(request, feature, endpoint);
                 using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
                 using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
 
@@ -395,10 +398,24 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         return request;
     }
 
-    /// <summary>Envoy's request headers that steer the proxy itself: read here, never forwarded.</summary>
+    /// <summary>
+    /// Envoy's request headers that steer the proxy itself: read here, never forwarded. The peer-metadata headers are
+    /// among them: an inbound proxy must not hand them to its app, and an outbound one sets its own.
+    /// </summary>
     private static bool IsConsumed(string name) =>
         name.Length > 8 && (name[0] == 'x' || name[0] == 'X')
-        && (name.Equals(TimeoutHeader, StringComparison.OrdinalIgnoreCase) || name.Equals(CompiledRetryPolicy.RetriableStatusCodesHeader, StringComparison.OrdinalIgnoreCase));
+        && (name.Equals(TimeoutHeader, StringComparison.OrdinalIgnoreCase) || name.Equals(CompiledRetryPolicy.RetriableStatusCodesHeader, StringComparison.OrdinalIgnoreCase)
+            || Telemetry.Metrics.PeerMetadata.IsPeerHeader(name));
+
+    /// <summary>Istio's metadata exchange: outbound and gateway proxies tell a mesh endpoint's proxy who is calling.</summary>
+    private static void AddPeerMetadata(HttpRequestMessage request, ProxyRequestFeature feature, UpstreamEndpoint endpoint)
+    {
+        if (endpoint.Workload is not null && feature.Listener?.Telemetry is { PeerMetadata: { } metadata, PeerId: { } id })
+        {
+            request.Headers.TryAddWithoutValidation(Telemetry.Metrics.PeerMetadata.IdHeader, id);
+            request.Headers.TryAddWithoutValidation(Telemetry.Metrics.PeerMetadata.Header, metadata);
+        }
+    }
 
     private static bool IsListed(StringValues connectionTokens, string name)
     {
@@ -447,7 +464,16 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 await downstream.Body.FlushAsync(token);
             }
 
-            await upstream.CopyToAsync(downstream.Body, token);
+            if (response.Content.Headers.ContentLength is null || BodyCounter.IsGrpc(response.Content.Headers.ContentType?.MediaType))
+            {
+                // Unknown length (chunked, HTTP/2 streams) or gRPC: counted while copying, for istio_response_bytes and
+                // istio_response_messages_total.
+                await BodyCounter.CopyAsync(upstream, downstream.Body, feature, isResponse: true, token);
+            }
+            else
+            {
+                await upstream.CopyToAsync(downstream.Body, token);
+            }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using Bowline.Proxy.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace Bowline.Proxy.Forwarding;
@@ -8,9 +9,10 @@ namespace Bowline.Proxy.Forwarding;
 /// remembers whether it began reading. With a <see cref="RequestBodyReplay"/> (routes with retries) the first bytes
 /// are also kept, so a later try can send them again: Envoy's retry buffer.
 /// </summary>
-internal sealed class RequestBodyContent(HttpRequest request, RequestBodyReplay? replay = null) : HttpContent
+internal sealed class RequestBodyContent(HttpRequest request, RequestBodyReplay? replay = null, ProxyRequestFeature? feature = null) : HttpContent
 {
     private int _started;
+    private Stream? _counted;
 
     public bool Started => Volatile.Read(ref _started) != 0;
 
@@ -23,7 +25,12 @@ internal sealed class RequestBodyContent(HttpRequest request, RequestBodyReplay?
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _started, 1);
-        return replay is null ? CopyFlushingAsync(request.Body, stream, null, cancellationToken) : replay.SendAsync(request.Body, stream, cancellationToken);
+        // A body of known length is measured by its Content-Length; others, and gRPC bodies (whose messages are counted),
+        // are counted as they are read from downstream (metrics) — once, however many tries send them.
+        var body = feature is null || (request.ContentLength is not null && !BodyCounter.IsGrpc(request.ContentType))
+            ? request.Body
+            : _counted ??= new BodyCounter.CountingReadStream(request.Body, feature);
+        return replay is null ? CopyFlushingAsync(body, stream, null, cancellationToken) : replay.SendAsync(body, stream, cancellationToken);
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using Bowline.Proxy.Listeners.Tcp;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
 using Bowline.Proxy.RateLimit;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Bowline.Proxy.Listeners;
@@ -35,12 +36,15 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
     /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
     /// <param name="limits">What listeners tolerate from clients; Envoy-like defaults unless a test tightens them.</param>
-    /// <param name="tcpObserver">Told about every proxied TCP / TLS passthrough connection (metrics); null: nobody.</param>
+    /// <param name="tcpObserver">Told about every proxied TCP / TLS passthrough connection; null: only the metrics.</param>
+    /// <param name="metrics">Where connection and config counters go (the request metrics come through the observer); a private one when null.</param>
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null,
-        ListenerLimits? limits = null, ITcpConnectionObserver? tcpObserver = null)
+        ListenerLimits? limits = null, ITcpConnectionObserver? tcpObserver = null, ProxyMetrics? metrics = null)
     {
         _time = time ?? TimeProvider.System;
         _limits = limits ?? ListenerLimits.Default;
+        Metrics = metrics ?? new ProxyMetrics(_time);
+        Metrics.Clusters = Stats;
         RateLimits = new RateLimitBuckets(_time);
         _tcpProxy = new TcpProxy(this, random, _time, tcpObserver);
         _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress);
@@ -62,6 +66,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
     public string? CurrentVersion => Current?.Version;
 
+    public ProxyMetrics Metrics { get; }
+
     public async Task<string?> ApplyAsync(string version, ProxyConfig config, CancellationToken cancellationToken)
     {
         CompiledConfig compiled;
@@ -71,13 +77,24 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         }
         catch (ConfigException e)
         {
+            Metrics.ConfigRejected();
             return e.Message;
         }
 
         await _applyLock.WaitAsync(cancellationToken);
         try
         {
-            return await ApplyLockedAsync(version, compiled, cancellationToken);
+            var error = await ApplyLockedAsync(version, compiled, cancellationToken);
+            if (error is null)
+            {
+                Metrics.ConfigApplied(version);
+            }
+            else
+            {
+                Metrics.ConfigRejected();
+            }
+
+            return error;
         }
         finally
         {
@@ -215,7 +232,8 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     /// <summary>An accept loop for Tcp / Tls listeners, a Kestrel server for HTTP ones.</summary>
     private IListenerServer NewServer(int id, CompiledListener listener) => IsTcp(listener)
         ? new TcpListenerServer(id, listener, _tcpProxy, _logger)
-        : new ListenerServer(id, listener, new ListenerApplication(id, _pipeline, _observer, _logger), _loggerFactory, _limits);
+        : new ListenerServer(id, listener, new ListenerApplication(id, _pipeline, _observer, _logger), _loggerFactory, _limits,
+            Metrics.Connections(listener.Name));
 
     /// <summary>
     /// A fixed port that switches between HTTP and TCP needs the other kind of server, and the old one holds the port:

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Bowline.Proxy.Config;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,8 +22,13 @@ internal sealed class ListenerServer : IListenerServer
     private readonly KestrelServer _server;
     private readonly IHttpApplication<HttpContext> _application;
 
-    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory, ListenerLimits? limits = null)
+    private readonly ConnectionCounters? _connections;
+
+    /// <param name="connections">Counts this server's downstream connections (metrics); none when null.</param>
+    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory,
+        ListenerLimits? limits = null, ConnectionCounters? connections = null)
     {
+        _connections = connections;
         Id = id;
         Name = listener.Name;
         Address = listener.Address;
@@ -44,6 +50,22 @@ internal sealed class ListenerServer : IListenerServer
         options.Listen(listener.Address, listener.Port, listen =>
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
+            if (connections is not null)
+            {
+                listen.Use(next => async connection =>
+                {
+                    connections.Opened();
+                    try
+                    {
+                        await next(connection);
+                    }
+                    finally
+                    {
+                        connections.Closed();
+                    }
+                });
+            }
+
             listen.Use(H2cPriorKnowledge.Detect(limits.RequestHeadersTimeout));
         });
 
@@ -78,6 +100,10 @@ internal sealed class ListenerServer : IListenerServer
 
         var address = _server.Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BoundEndpoint = new IPEndPoint(Address, new Uri(address).Port);
+        if (_connections is not null)
+        {
+            _connections.Address = $"{BoundEndpoint.Address}_{BoundEndpoint.Port}";
+        }
     }
 
     /// <summary>The root cause in words, without Kestrel's wrapping ("Failed to bind to address ...").</summary>

@@ -28,7 +28,7 @@ internal sealed class ClusterState : IDisposable
             for (var i = 0; i < endpoints.Length; i++)
             {
                 var e = cluster.Endpoints[i];
-                endpoints[i] = Array.Find(previous, p => p.SameAs(e)) ?? new UpstreamEndpoint(e.Address, e.Port, e.Pod);
+                endpoints[i] = Array.Find(previous, p => p.SameAs(e)) ?? new UpstreamEndpoint(e.Address, e.Port, e.Pod, e.Workload, cluster.Service);
             }
 
             _endpoints = endpoints;

@@ -14,6 +14,9 @@ internal sealed class ClusterStatsRegistry : IDisposable
     /// <summary>The counters of a cluster, or null when no config has had it.</summary>
     public ClusterStats? Find(string cluster) => _byCluster.GetValueOrDefault(cluster)?.Stats;
 
+    /// <summary>Every cluster any config has had, with its counters (for the stats endpoint).</summary>
+    public IEnumerable<(string Name, ClusterStats Stats)> All() => _byCluster.Select(kv => (kv.Key, kv.Value.Stats));
+
     public void Dispose()
     {
         foreach (var state in _byCluster.Values)

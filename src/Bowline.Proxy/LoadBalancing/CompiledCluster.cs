@@ -1,4 +1,5 @@
 using Bowline.Api.Xds;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.AspNetCore.Http;
 
 namespace Bowline.Proxy.LoadBalancing;
@@ -23,9 +24,10 @@ internal sealed class CompiledCluster
     public CompiledCluster(Cluster cluster, ClusterState? state = null, TimeProvider? time = null, HttpMessageInvoker? client = null)
     {
         Name = cluster.Name;
+        Service = cluster.Service;
+        MetricLabels = WorkloadLabels.Destination(null, cluster.Service);
         state ??= new ClusterState();
         Stats = state.Stats;
-        Service = cluster.Service;
         Subset = cluster.Subset;
         ConnectTimeout = cluster.ConnectionPool?.ConnectTimeout;
         TcpIdleTimeout = cluster.ConnectionPool?.TcpIdleTimeout;
@@ -68,9 +70,12 @@ internal sealed class CompiledCluster
     /// <summary>Envoy's ORIGINAL_DST: every request goes to the host:port it names (<see cref="Forwarding.OriginalDestination"/>).</summary>
     public bool OriginalDestination { get; }
 
+    /// <summary>destination_* labels of a request that reached no endpoint of this cluster (workload unknown).</summary>
+    public LabelPart MetricLabels { get; }
+
     public ClusterStats Stats { get; }
 
-    /// <summary>The service FQDN and subset the cluster stands for (metrics labels), when it has them.</summary>
+    /// <summary>The service FQDN (destination_service) and subset the cluster stands for, when it has them.</summary>
     public string? Service { get; }
     public string? Subset { get; }
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Bowline.Api.Xds;
+using Bowline.Proxy.Telemetry.Metrics;
 
 namespace Bowline.Proxy.LoadBalancing;
 
@@ -15,11 +17,15 @@ internal sealed class UpstreamEndpoint
     private int _consecutive5xx;
     private int _consecutiveGateway;
 
-    public UpstreamEndpoint(string address, int port, string? pod)
+    /// <param name="workload">The endpoint's workload (destination_* labels); null for non-pod endpoints.</param>
+    /// <param name="service">The cluster's service FQDN (destination_service).</param>
+    public UpstreamEndpoint(string address, int port, string? pod, WorkloadMetadata? workload = null, string? service = null)
     {
         Address = address;
         Port = port;
         Pod = pod;
+        Workload = workload;
+        MetricLabels = WorkloadLabels.Destination(workload, service);
         var host = IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address;
         UriPrefix = $"http://{host}:{port}";
         HashKey = $"{address}:{port}";
@@ -28,6 +34,12 @@ internal sealed class UpstreamEndpoint
     public string Address { get; }
     public int Port { get; }
     public string? Pod { get; }
+
+    /// <summary>The endpoint's workload; a caller's proxy sends its peer metadata only to such (mesh) endpoints.</summary>
+    public WorkloadMetadata? Workload { get; }
+
+    /// <summary>destination_* labels of requests to this endpoint, resolved once (the endpoint object outlives pushes).</summary>
+    public LabelPart MetricLabels { get; }
     public string UriPrefix { get; }
 
     /// <summary>"address:port": what consistent hashing places on the ring, the same in every proxy.</summary>
@@ -74,5 +86,6 @@ internal sealed class UpstreamEndpoint
     }
 
     /// <summary>Whether a new config's endpoint is this one, so its state carries over.</summary>
-    public bool SameAs(Api.Xds.Endpoint endpoint) => endpoint.Address == Address && endpoint.Port == Port && endpoint.Pod == Pod;
+    public bool SameAs(Api.Xds.Endpoint endpoint) =>
+        endpoint.Address == Address && endpoint.Port == Port && endpoint.Pod == Pod && endpoint.Workload == Workload;
 }

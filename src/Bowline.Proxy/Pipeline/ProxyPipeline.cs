@@ -23,7 +23,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
 
     public async Task HandleAsync(HttpContext context, int serverId)
     {
-        var feature = new ProxyRequestFeature();
+        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
         context.Features.Set(feature);
         if (Grpc.GrpcProtocol.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol))
         {
@@ -40,6 +40,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             return;
         }
 
+        feature.Listener = listener;
         var target = OriginForm.Get(context);
         CompiledCluster cluster;
         CompiledRoute? route = null;
@@ -84,6 +85,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             }
 
             feature.RouteName = route.Name;
+            feature.Route = route;
 
             // Istio's filter order: CORS, then faults, then the router (redirect, direct response or forward).
             if (route.Cors is { } cors && (corsOrigin = cors.AllowedOrigin(context.Request)) is not null && CompiledCors.IsPreflight(context.Request))

@@ -1,3 +1,7 @@
+using Bowline.Proxy.Config;
+using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Routing;
+
 namespace Bowline.Proxy.Pipeline;
 
 /// <summary>
@@ -13,6 +17,30 @@ internal sealed class ProxyRequestFeature
 
     /// <summary>A consistent-hash cookie the proxy generated, to set on the upstream response.</summary>
     public string? SetCookie { get; set; }
+
+    /// <summary>Stopwatch timestamp when the proxy began handling the request (istio_request_duration_milliseconds).</summary>
+    public long StartTimestamp { get; set; }
+
+    /// <summary>The listener of the snapshot that handled the request; null when its listener was draining.</summary>
+    public CompiledListener? Listener { get; set; }
+
+    /// <summary>The route chosen (the first destination names the service of a request answered before picking one, e.g. a fault abort).</summary>
+    public CompiledRoute? Route { get; set; }
+
+    /// <summary>The cluster and endpoint of the last try; null when the request never got that far.</summary>
+    public CompiledCluster? Cluster { get; set; }
+
+    public UpstreamEndpoint? Endpoint { get; set; }
+
+    /// <summary>Body bytes counted while streaming; -1 when not counted (the Content-Length then says it).</summary>
+    public long RequestBodyBytes { get; set; } = -1;
+
+    public long ResponseBodyBytes { get; set; } = -1;
+
+    /// <summary>gRPC length-prefixed messages counted in each direction (gRPC requests only).</summary>
+    public long RequestMessages { get; set; }
+
+    public long ResponseMessages { get; set; }
 
     /// <summary>The request holds one of its cluster's maxRetries slots, released when it ends.</summary>
     public bool HoldsRetrySlot { get; set; }

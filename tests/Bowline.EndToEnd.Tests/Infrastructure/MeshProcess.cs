@@ -23,6 +23,8 @@ internal sealed class MeshProcess : IAsyncDisposable
     public string ControlPlane { get; private set; } = "";
     public Uri Gateway { get; private set; } = null!;
     public IReadOnlyList<string> AdminAddresses { get; private set; } = [];
+    /// <summary>The Prometheus `up` started (null when it did not: not installed, or --no-prometheus).</summary>
+    public Uri? Prometheus { get; private set; }
     public TimeSpan ReadyAfter { get; private set; }
     public string Output { get { lock (_output) { return _output.ToString(); } } }
 
@@ -71,6 +73,7 @@ internal sealed class MeshProcess : IAsyncDisposable
         var gateway = root.GetProperty("gateways").EnumerateArray().First().GetProperty("address").GetString()!;
         Gateway = new Uri($"http://{gateway}/");
         AdminAddresses = root.GetProperty("proxies").EnumerateArray().Select(p => p.GetProperty("admin").GetString()!).ToList();
+        Prometheus = root.TryGetProperty("prometheus", out var prometheus) && prometheus.GetString() is { } url ? new Uri(url + "/") : null;
     }
 
     private void Append(string? line)

@@ -5,6 +5,7 @@ using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.Listeners;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Telemetry.Metrics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,10 +20,15 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
     {
         time ??= TimeProvider.System;
         random ??= SharedRandomSource.Instance;
-        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random, this, NullLoggerFactory.Instance, time, limits);
+        // Metrics observe next to this test's own observer, as they do next to access logs in the real proxy.
+        Metrics = new ProxyMetrics(time);
+        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random,
+            CompositeRequestObserver.Of(this, new MetricsObserver(Metrics)), NullLoggerFactory.Instance, time, limits, metrics: Metrics);
     }
 
     public ListenerManager Manager { get; }
+
+    public ProxyMetrics Metrics { get; }
 
     /// <summary>Response flags of finished requests, by their "x-test-id" request header.</summary>
     public ConcurrentDictionary<string, ResponseFlags> Flags { get; } = new();

@@ -1,0 +1,45 @@
+using Bowline.Api.Xds;
+using Bowline.Proxy.LoadBalancing;
+
+namespace Bowline.Proxy.Telemetry.Metrics;
+
+/// <summary>
+/// A listener's part of every metric it reports, resolved when a config is compiled: which side reports (Istio's
+/// reporter="source" for outbound and gateway listeners, "destination" for inbound ones), the proxy's own workload as
+/// labels, and the peer-metadata header values an outbound proxy sends.
+/// </summary>
+internal sealed class ListenerTelemetry
+{
+    private ListenerTelemetry(bool inbound, LabelPart local, string? peerId, string? peerMetadata)
+    {
+        Inbound = inbound;
+        Local = local;
+        PeerId = peerId;
+        PeerMetadata = peerMetadata;
+    }
+
+    /// <summary>Inbound: reporter="destination"; otherwise reporter="source".</summary>
+    public bool Inbound { get; }
+
+    /// <summary>The proxy's own labels: destination_* (with the inbound cluster's service) inbound, source_* otherwise.</summary>
+    public LabelPart Local { get; }
+
+    /// <summary>Values of <see cref="Metrics.PeerMetadata.IdHeader"/> and <see cref="Metrics.PeerMetadata.Header"/>; null inbound or when the proxy does not know its workload.</summary>
+    public string? PeerId { get; }
+
+    public string? PeerMetadata { get; }
+
+    public static ListenerTelemetry For(Listener listener, CompiledCluster? inboundCluster)
+    {
+        var w = listener.Workload;
+        if (listener.Kind == ListenerKind.Inbound)
+        {
+            return new ListenerTelemetry(true, WorkloadLabels.Destination(w, inboundCluster?.Service), null, null);
+        }
+
+        var role = listener.Kind == ListenerKind.Gateway ? "router" : "sidecar";
+        return new ListenerTelemetry(false, WorkloadLabels.Source(w),
+            w is null ? null : $"{role}~{w.Name}.{w.Namespace}",
+            w is null ? null : Metrics.PeerMetadata.Encode(w));
+    }
+}
