@@ -4,6 +4,10 @@ using Bowline.Proxy.Admin;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.Listeners;
+using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Telemetry;
+using Bowline.Proxy.Telemetry.AccessLog;
+using Bowline.Proxy.Telemetry.Tracing;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Xds;
 
@@ -34,8 +38,15 @@ builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>(), SharedRandomSource.Instance));
-builder.Services.AddSingleton(sp => new ListenerManager(
-    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, observer: null, sp.GetRequiredService<ILoggerFactory>(),
+// Access log and tracing read the config in use through the ListenerManager; the manager tells them about requests.
+ListenerManager? manager = null;
+var snapshots = new DeferredSnapshotSource(() => manager);
+var accessLog = new AccessLogObserver(snapshots);
+var tracer = new Tracer(snapshots, proxyArgs.Id, proxyArgs.Namespace, new SpanExporter());
+builder.Services.AddSingleton(accessLog);
+builder.Services.AddSingleton(tracer.Exporter);
+builder.Services.AddSingleton(sp => manager = new ListenerManager(
+    sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, CompositeRequestObserver.Of(tracer, accessLog), sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<IConfigApplier>(sp => sp.GetRequiredService<ListenerManager>());
 builder.Services.AddSingleton(new XdsClientOptions(proxyArgs.Xds, new Node { Id = proxyArgs.Id, Pod = proxyArgs.Pod, Namespace = proxyArgs.Namespace }));
@@ -44,6 +55,7 @@ builder.Services.AddHostedService<XdsService>();
 
 var app = builder.Build();
 app.MapAdmin(app.Services.GetRequiredService<ListenerManager>());
+app.MapTelemetryStats(accessLog, tracer);
 
 // Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
 await app.RunAsync();

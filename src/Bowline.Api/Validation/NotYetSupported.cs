@@ -27,6 +27,12 @@ internal static class NotYetSupported
             case Gateway gateway:
                 Gateway(gateway.Spec, r);
                 break;
+            case Resources.Telemetry telemetry:
+                Telemetry(telemetry.Spec, r);
+                break;
+            case ConfigMap { Mesh: { } mesh }:
+                Mesh(mesh, r);
+                break;
         }
     }
 
@@ -110,6 +116,78 @@ internal static class NotYetSupported
             else if (spec.Servers[i].Tls is not null)
             {
                 r.Report($"spec.servers[{i}].tls", Ignored);
+            }
+        }
+    }
+
+    private static void Telemetry(TelemetrySpec spec, Reporter r)
+    {
+        Warn(r, spec.TargetRef, "spec.targetRef");
+        if (spec.TargetRefs.Count > 0)
+        {
+            r.Report("spec.targetRefs", Ignored);
+        }
+
+        if (spec.Metrics.Count > 0)
+        {
+            r.Report("spec.metrics", $"metrics overrides are {Ignored}");
+        }
+
+        for (var i = 0; i < spec.Tracing.Count; i++)
+        {
+            var path = $"spec.tracing[{i}]";
+            TelemetryMode(spec.Tracing[i].Match, $"{path}.match", r);
+            Warn(r, spec.Tracing[i].UseRequestIdForTraceSampling, $"{path}.useRequestIdForTraceSampling");
+            Warn(r, spec.Tracing[i].EnableIstioTags, $"{path}.enableIstioTags");
+            CustomTags(spec.Tracing[i].CustomTags, $"{path}.customTags", r);
+        }
+
+        for (var i = 0; i < spec.AccessLogging.Count; i++)
+        {
+            TelemetryMode(spec.AccessLogging[i].Match, $"spec.accessLogging[{i}].match", r);
+            Warn(r, spec.AccessLogging[i].Filter, $"spec.accessLogging[{i}].filter");
+        }
+    }
+
+    private static void TelemetryMode(TelemetrySelectorMode? match, string path, Reporter r)
+    {
+        if (match?.Mode is WorkloadMode.Client or WorkloadMode.Server)
+        {
+            r.Report($"{path}.mode", "only CLIENT_AND_SERVER is supported by Bowline yet; this entry applies to both sides");
+        }
+    }
+
+    private static void CustomTags(IReadOnlyDictionary<string, TelemetryCustomTag> tags, string path, Reporter r)
+    {
+        foreach (var (name, tag) in tags)
+        {
+            if (tag.Environment is not null || tag.Header is not null)
+            {
+                r.Report($"{path}.{name}", $"only literal custom tags are supported by Bowline yet; this tag is ignored");
+            }
+        }
+    }
+
+    private static void Mesh(MeshConfig mesh, Reporter r)
+    {
+        const string p = "data.mesh";
+        if (mesh.DefaultConfig?.Tracing is { } tracing)
+        {
+            CustomTags(tracing.CustomTags, $"{p}.defaultConfig.tracing.customTags", r);
+            Warn(r, tracing.TlsSettings, $"{p}.defaultConfig.tracing.tlsSettings");
+        }
+
+        for (var i = 0; i < mesh.ExtensionProviders.Count; i++)
+        {
+            var provider = mesh.ExtensionProviders[i];
+            if (provider.Opentelemetry is { Http: null })
+            {
+                r.Report($"{p}.extensionProviders[{i}].opentelemetry", "OTLP over gRPC is not supported by Bowline yet; set http (OTLP/HTTP) for spans to be sent");
+            }
+
+            if (provider.EnvoyFileAccessLog?.LogFormat?.Labels is not null)
+            {
+                r.Report($"{p}.extensionProviders[{i}].envoyFileAccessLog.logFormat.labels", "JSON labels are not supported by Bowline yet; the default JSON fields are written");
             }
         }
     }

@@ -26,6 +26,12 @@ internal static class ResourceRules
             case KubeService service:
                 KubernetesRules.Check(service.Spec, reporter);
                 break;
+            case Resources.Telemetry telemetry:
+                TelemetryRules.Check(telemetry.Spec, reporter);
+                break;
+            case ConfigMap configMap:
+                TelemetryRules.Check(configMap, reporter);
+                break;
             case Deployment deployment:
                 KubernetesRules.Check(deployment.Spec, reporter);
                 break;

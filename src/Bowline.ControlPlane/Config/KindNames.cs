@@ -9,6 +9,8 @@ internal static class KindNames
         "DestinationRule" => "destinationrule.networking.istio.io",
         "Gateway" => "gateway.networking.istio.io",
         "ServiceEntry" => "serviceentry.networking.istio.io",
+        "Telemetry" => "telemetry.telemetry.istio.io",
+        "ConfigMap" => "configmap",
         "Deployment" => "deployment.apps",
         "Service" => "service",
         "ServiceAccount" => "serviceaccount",

@@ -59,6 +59,9 @@ internal sealed class MeshModel
     public IReadOnlyList<DestinationRule> DestinationRules { get; }
     public IReadOnlyList<Gateway> Gateways { get; }
     public IReadOnlyList<KubeService> KubeServices { get; }
+    /// <summary>Mesh config and Telemetry resources, for <see cref="TelemetryBuilder"/>.</summary>
+    public TelemetryInputs Telemetry { get; private init; } = TelemetryInputs.None;
+
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -94,7 +97,10 @@ internal sealed class MeshModel
             [.. config.OfType<VirtualService>()],
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
-            kube);
+            kube)
+        {
+            Telemetry = TelemetryInputs.From(config),
+        };
     }
 
     /// <summary>

@@ -15,6 +15,7 @@ internal static class ConfigCompiler
     /// <param name="time">Clock of the outlier detectors' sweeps (the system clock unless a test fakes it).</param>
     public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null, TimeProvider? time = null)
     {
+        Telemetry.TelemetryValidation.Check(config.Telemetry);
         var clusters = new Dictionary<string, CompiledCluster>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
         {

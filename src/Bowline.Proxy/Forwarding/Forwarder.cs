@@ -22,6 +22,9 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     /// <summary>Request header that tightens the route timeout for one request (Envoy's; consumed, not forwarded).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
 
+    /// <summary>Response header with the upstream's time to answer (Envoy's router sets it).</summary>
+    public const string UpstreamServiceTimeHeader = "x-envoy-upstream-service-time";
+
     private readonly IRandomSource _random = random ?? SharedRandomSource.Instance;
 
     /// <param name="destinationHeaders">Header edits of the picked destination, applied before the route's.</param>
@@ -105,9 +108,11 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 // Asked last, once a retry is otherwise decided: the cluster's maxRetries in flight (Envoy's retry budget).
                 bool RetrySlot() => TryTakeRetrySlot(cluster, feature);
                 HttpResponseMessage response;
+                var sent = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     response = await invoker.SendAsync(request, perTryLinked?.Token ?? token);
+                    feature.UpstreamServiceTime = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
@@ -404,6 +409,12 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         downstream.StatusCode = (int)response.StatusCode;
         CopyHeaders(response.Headers, downstream.Headers);
         CopyHeaders(response.Content.Headers, downstream.Headers);
+        if (feature.UpstreamServiceTime is { } serviceTime)
+        {
+            // Envoy's router adds it to every upstream response: the upstream's time to answer, in whole milliseconds.
+            downstream.Headers[UpstreamServiceTimeHeader] = ((long)serviceTime.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         edits.Apply(downstream.Headers);
         if (feature.SetCookie is { } cookie)
         {
@@ -415,14 +426,20 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         try
         {
             await using var upstream = await response.Content.ReadAsStreamAsync(token);
-            if (response.Content.Headers.ContentLength is null)
+            if (response.Content.Headers.ContentLength is { } length)
+            {
+                await upstream.CopyToAsync(downstream.Body, token);
+                feature.BytesSent = length;
+            }
+            else
             {
                 // A body of unknown length may be a stream (server-sent events): the client gets the headers now.
                 // With a known length the first body write carries them: one send instead of two.
                 await downstream.StartAsync(token);
+                // Counted as it goes through, for the access log's %BYTES_SENT% and the span's response_size.
+                await using var counted = new CountingReadStream(upstream, feature);
+                await counted.CopyToAsync(downstream.Body, token);
             }
-
-            await upstream.CopyToAsync(downstream.Body, token);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {

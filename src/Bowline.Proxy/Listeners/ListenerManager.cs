@@ -33,7 +33,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
-        _pipeline = new ProxyPipeline(this, forwarder, random, _time);
+        _pipeline = new ProxyPipeline(this, forwarder, random, _time, observer);
         _observer = observer;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ListenerManager>();

@@ -14,14 +14,16 @@ namespace Bowline.Proxy.Pipeline;
 /// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
-internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time)
+internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time, IRequestObserver? observer = null)
 {
+    private const string RequestIdHeader = "x-request-id";
+
     private readonly FaultFilter _faults = new(time, random);
     private readonly MirrorFilter _mirrors = new(forwarder, random);
 
     public async Task HandleAsync(HttpContext context, int serverId)
     {
-        var feature = new ProxyRequestFeature();
+        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), StartTime = DateTime.UtcNow };
         context.Features.Set(feature);
 
         var snapshot = snapshots.Current;
@@ -30,6 +32,15 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             await LocalReplies.ListenerDrainingAsync(context, feature);
             return;
         }
+
+        // Envoy's connection manager makes the request id before anything else, so logs and traces carry it too.
+        if (!context.Request.Headers.ContainsKey(RequestIdHeader))
+        {
+            context.Request.Headers[RequestIdHeader] = RequestId.New();
+        }
+
+        feature.ListenerKind = listener.Kind;
+        observer?.OnRequestStarting(context, feature);
 
         var target = OriginForm.Get(context);
         CompiledCluster cluster;
