@@ -15,11 +15,14 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
 {
     private readonly HttpMessageInvoker _upstream = UpstreamClient.Create();
 
-    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null)
+    /// <param name="observers">Further observers (access log, tracing), given the manager's config in use.</param>
+    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null, Func<Config.ISnapshotSource, IRequestObserver[]>? observers = null)
     {
         time ??= TimeProvider.System;
         random ??= SharedRandomSource.Instance;
-        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random, this, NullLoggerFactory.Instance, time);
+        var snapshots = new Bowline.Proxy.Telemetry.DeferredSnapshotSource(() => Manager);
+        Manager = new ListenerManager(new Forwarder(_upstream, time, random), random,
+            CompositeRequestObserver.Of([this, .. observers?.Invoke(snapshots) ?? []]), NullLoggerFactory.Instance, time);
     }
 
     public ListenerManager Manager { get; }
