@@ -54,4 +54,6 @@ public sealed record TracingConfig
     /// <summary>Istio's canonical revision (version label, else "latest").</summary>
     public string? CanonicalRevision { get; init; }
     public string? MeshId { get; init; }
+    /// <summary>Sidecars: container port → "{service FQDN}:{service port}" it serves, for inbound span names.</summary>
+    public ImmutableSortedDictionary<int, string> InboundServices { get; init; } = ImmutableSortedDictionary<int, string>.Empty;
 }

@@ -41,6 +41,11 @@ internal static class TelemetryBuilder
         var chain = Chain(inputs.Resources, mesh.RootNamespace ?? ConfigMap.MeshNamespace, pod);
         var accessLog = AccessLog(mesh, chain);
         var tracing = Tracing(mesh, chain, pod);
+        if (tracing is not null && pod.Role == ProxyRole.Sidecar)
+        {
+            tracing = tracing with { InboundServices = InboundServices(model, pod) };
+        }
+
         return accessLog is null && tracing is null ? null : new TelemetryConfig { AccessLog = accessLog, Tracing = tracing };
     }
 
@@ -204,6 +209,30 @@ internal static class TelemetryBuilder
             CanonicalRevision = CanonicalRevision(pod),
             MeshId = mesh.MeshId ?? "cluster.local",
         };
+    }
+
+    /// <summary>The Services selecting the pod, by the container port they target (the first Service wins a port).</summary>
+    private static ImmutableSortedDictionary<int, string> InboundServices(MeshModel model, LocalPod pod)
+    {
+        var map = ImmutableSortedDictionary.CreateBuilder<int, string>();
+        foreach (var svc in model.KubeServicesSelecting(pod))
+        {
+            if (svc.EffectiveNamespace != pod.Namespace || svc.Spec.Selector.Count == 0 || !Labels.Contains(pod.Labels, svc.Spec.Selector))
+            {
+                continue;
+            }
+
+            foreach (var sp in svc.Spec.Ports)
+            {
+                if (MeshModel.TargetOf(pod, sp) is { } port && !map.ContainsKey(port.ContainerPort))
+                {
+                    map[port.ContainerPort] = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{svc.Metadata.Name}.{svc.EffectiveNamespace}.{MeshModel.ClusterDomain}:{sp.Port}");
+                }
+            }
+        }
+
+        return map.ToImmutable();
     }
 
     private static (TracingProvider, string)? Resolve(MeshConfig mesh, string name)

@@ -62,6 +62,7 @@ public sealed class TelemetryGenerationTests
         Assert.Equal("reviews", tracing.CanonicalService);
         Assert.Equal("v2", tracing.CanonicalRevision);
         Assert.Equal("mesh1", tracing.MeshId);
+        Assert.Equal("reviews.default.svc.cluster.local:9080", tracing.InboundServices[9080]);
     }
 
     [Fact]

@@ -109,7 +109,7 @@ internal sealed class Tracer(ISnapshotSource snapshots, string nodeId, string po
             span.TraceId,
             span.SpanId,
             span.ParentSpanId,
-            OperationName(feature, authority, podNamespace),
+            OperationName(feature, authority, podNamespace, config.InboundServices),
             feature.ListenerKind == ListenerKind.Outbound ? SpanKind.Client : SpanKind.Server,
             (start - DateTime.UnixEpoch).Ticks / 10,
             (long)record.Duration.TotalMicroseconds,
@@ -120,9 +120,10 @@ internal sealed class Tracer(ISnapshotSource snapshots, string nodeId, string po
 
     /// <summary>
     /// Istio's route decorator: "{service FQDN}:{port}/*" — from the outbound cluster's name, or for an inbound request
-    /// from the authority it was sent to and the inbound cluster's port.
+    /// the Service serving the inbound port (else the authority it was sent to, with the inbound cluster's port).
     /// </summary>
-    internal static string OperationName(ProxyRequestFeature feature, string authority, string podNamespace)
+    internal static string OperationName(ProxyRequestFeature feature, string authority, string podNamespace,
+        System.Collections.Immutable.ImmutableSortedDictionary<int, string>? inboundServices = null)
     {
         var cluster = feature.ClusterName;
         if (cluster is not null)
@@ -135,6 +136,12 @@ internal sealed class Tracer(ISnapshotSource snapshots, string nodeId, string po
 
             if (parts.Length == 4 && parts[0] == "inbound")
             {
+                if (inboundServices is not null && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var port)
+                    && inboundServices.TryGetValue(port, out var service))
+                {
+                    return service + "/*";
+                }
+
                 return $"{Fqdn(HostOf(authority), podNamespace)}:{parts[1]}/*";
             }
         }
