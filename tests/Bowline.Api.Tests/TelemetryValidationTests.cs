@@ -34,6 +34,26 @@ public sealed class TelemetryValidationTests
         """;
 
     [Fact]
+    public void ObservabilitySamples_ValidTogetherWithoutWarnings()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "Bowline.slnx")))
+        {
+            dir = Path.GetDirectoryName(dir)!;
+        }
+
+        var samples = Path.Combine(dir, "samples", "bookinfo", "observability");
+        var files = Directory.GetFiles(samples, "*.yaml").Order(StringComparer.Ordinal)
+            .Select(f => new Management.ConfigFile { Name = Path.GetFileName(f), Content = File.ReadAllText(f) }).ToList();
+        var result = Validation.ConfigValidator.Validate(files);
+
+        Assert.Equal(2, files.Count);
+        Assert.Empty(result.Errors.Select(e => e.ToString()));
+        Assert.Empty(result.Warnings.Select(e => e.ToString()));
+        Assert.Empty(Validation.ConfigValidator.Analyze(result.Resources).Select(e => e.ToString()));
+    }
+
+    [Fact]
     public void MeshConfigMap_ParsesEmbeddedMeshConfig()
     {
         var result = Diag.Validate("mesh.yaml", MeshConfigMap);
