@@ -278,6 +278,33 @@ public sealed class TelemetryFunctionalTests
     }
 
     [Fact]
+    public async Task AccessLog_TwoWritersOneFile_AppendAfterEachOther()
+    {
+        var dir = Directory.CreateTempSubdirectory("bowline-accesslog-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "shared.log");
+            await File.WriteAllTextAsync(path, "existing\n");
+            var first = new AccessLogWriter(path);
+            var second = new AccessLogWriter(path);
+            first.Enqueue("a\n");
+            await Polling.UntilAsync(() => first.Written == 1);
+            second.Enqueue("b\n");
+            await Polling.UntilAsync(() => second.Written == 1);
+            first.Enqueue("c\n");
+            await first.DisposeAsync();
+            await second.DisposeAsync();
+
+            // Each batch lands at the end of the file as it is then, as two proxies on one machine need.
+            Assert.Equal("existing\na\nb\nc\n", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task BadAccessLogFormat_IsNacked()
     {
         await using var proxy = new ProxyUnderTest();

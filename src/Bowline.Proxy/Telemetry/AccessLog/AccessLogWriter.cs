@@ -46,17 +46,30 @@ internal sealed class AccessLogWriter : IAsyncDisposable
         await using var stream = path == Stdout
             ? Console.OpenStandardOutput()
             : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: false);
-        await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 64 * 1024);
+        // A batch is encoded whole, then written with one call: on a file several proxies share (they share this
+        // machine's file system, unlike pods), each batch lands at the end as it is then.
+        var batch = new MemoryStream(64 * 1024);
+        await using var writer = new StreamWriter(batch, new UTF8Encoding(false), 64 * 1024, leaveOpen: true);
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
         {
-            while (reader.TryRead(out var line))
+            var lines = 0;
+            while (batch.Length < 256 * 1024 && reader.TryRead(out var line))
             {
                 writer.Write(line);
-                Interlocked.Increment(ref _written);
+                lines++;
             }
 
             await writer.FlushAsync();
+            if (stream.CanSeek)
+            {
+                stream.Seek(0, SeekOrigin.End);
+            }
+
+            stream.Write(batch.GetBuffer(), 0, (int)batch.Length);
+            stream.Flush();
+            batch.SetLength(0);
+            Interlocked.Add(ref _written, lines);
         }
     }
 
