@@ -43,8 +43,6 @@ ListenerManager? manager = null;
 var snapshots = new DeferredSnapshotSource(() => manager);
 var accessLog = new AccessLogObserver(snapshots);
 var tracer = new Tracer(snapshots, proxyArgs.Id, proxyArgs.Namespace, new SpanExporter());
-builder.Services.AddSingleton(accessLog);
-builder.Services.AddSingleton(tracer.Exporter);
 builder.Services.AddSingleton(sp => manager = new ListenerManager(
     sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance, CompositeRequestObserver.Of(tracer, accessLog), sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>()));
@@ -59,4 +57,15 @@ app.MapTelemetryStats(accessLog, tracer);
 
 // Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
 await app.RunAsync();
+
+// Listeners have drained: write out the last log lines and spans (a hung collector gets two seconds, not more).
+await accessLog.DisposeAsync();
+try
+{
+    await tracer.Exporter.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+}
+catch (TimeoutException)
+{
+}
+
 return 0;
