@@ -243,4 +243,32 @@ public sealed class TelemetryValidationTests
             ["all.yaml:33: spec.tracing[0].providers[1].name: extension provider \"jaeger\" is not defined in the mesh config (ConfigMap istio-system/istio, data.mesh.extensionProviders)"],
             Validation.ConfigValidator.Analyze(world).Select(w => w.ToString()));
     }
+
+    [Fact]
+    public void Analyze_TwoNamespaceWideTelemetries_WarnsAtTheSecond()
+    {
+        var world = Diag.Validate("t.yaml", """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: a, namespace: default}
+            spec:
+              tracing: [{randomSamplingPercentage: 1}]
+            ---
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: b, namespace: default}
+            spec:
+              tracing: [{randomSamplingPercentage: 2}]
+            ---
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: c, namespace: default}
+            spec:
+              selector: {matchLabels: {app: reviews}}
+            """).Resources;
+
+        Assert.Equal(
+            ["t.yaml:9: metadata.name: namespace default already has a Telemetry without selector (a at t.yaml:1); only the first created applies"],
+            Validation.ConfigValidator.Analyze(world).Select(w => w.ToString()));
+    }
 }

@@ -50,6 +50,7 @@ internal sealed class ConfigAnalyzer
     {
         var analyzer = new ConfigAnalyzer(world);
         var warnings = new List<Diagnostic>();
+        var scopes = new Dictionary<string, ParsedResource>(StringComparer.Ordinal);
         foreach (var parsed in world)
         {
             if (parsed.Resource is VirtualService vs)
@@ -58,7 +59,14 @@ internal sealed class ConfigAnalyzer
             }
             else if (parsed.Resource is Resources.Telemetry telemetry)
             {
-                analyzer.Check(telemetry.Spec, new Reporter(parsed, warnings, DiagnosticSeverity.Warning));
+                var reporter = new Reporter(parsed, warnings, DiagnosticSeverity.Warning);
+                analyzer.Check(telemetry.Spec, reporter);
+                // Istio applies one namespace-wide Telemetry per namespace (the oldest); a second one is ignored.
+                if (telemetry.Spec.Selector is not { MatchLabels.Count: > 0 } && !scopes.TryAdd(telemetry.EffectiveNamespace, parsed))
+                {
+                    var first = scopes[telemetry.EffectiveNamespace];
+                    reporter.Report("metadata.name", $"namespace {telemetry.EffectiveNamespace} already has a Telemetry without selector ({first.Resource.Metadata.Name} at {first.Location.File}:{first.Location.Line}); only the first created applies");
+                }
             }
         }
         return warnings;
