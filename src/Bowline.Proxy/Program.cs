@@ -4,8 +4,11 @@ using Bowline.Proxy.Admin;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.Listeners;
-using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
+using Bowline.Proxy.Telemetry;
+using Bowline.Proxy.Telemetry.AccessLog;
+using Bowline.Proxy.Telemetry.Tracing;
+using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Telemetry.Metrics;
 using Bowline.Proxy.Xds;
 
@@ -37,11 +40,15 @@ builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>(), SharedRandomSource.Instance));
 builder.Services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<TimeProvider>()));
-// Every IRequestObserver registered (metrics here; access logs and tracing add theirs) sees every finished request.
-builder.Services.AddSingleton<IRequestObserver>(sp => new MetricsObserver(sp.GetRequiredService<ProxyMetrics>()));
-builder.Services.AddSingleton(sp => new ListenerManager(
+// Access log and tracing read the config in use through the ListenerManager; the manager tells them (and the metrics)
+// about requests.
+ListenerManager? manager = null;
+var snapshots = new DeferredSnapshotSource(() => manager);
+var accessLog = new AccessLogObserver(snapshots);
+var tracer = new Tracer(snapshots, proxyArgs.Id, proxyArgs.Namespace, new SpanExporter());
+builder.Services.AddSingleton(sp => manager = new ListenerManager(
     sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance,
-    CompositeRequestObserver.Of([.. sp.GetServices<IRequestObserver>()]), sp.GetRequiredService<ILoggerFactory>(),
+    CompositeRequestObserver.Of(tracer, new MetricsObserver(sp.GetRequiredService<ProxyMetrics>()), accessLog), sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>(), metrics: sp.GetRequiredService<ProxyMetrics>()));
 builder.Services.AddSingleton<IConfigApplier>(sp => sp.GetRequiredService<ListenerManager>());
 builder.Services.AddSingleton(new XdsClientOptions(proxyArgs.Xds, new Node { Id = proxyArgs.Id, Pod = proxyArgs.Pod, Namespace = proxyArgs.Namespace }));
@@ -51,7 +58,19 @@ builder.Services.AddHostedService<XdsService>();
 var app = builder.Build();
 var listeners = app.Services.GetRequiredService<ListenerManager>();
 app.MapAdmin(listeners, listeners.Egress, listeners.RateLimits, listeners.Metrics);
+app.MapTelemetryStats(accessLog, tracer);
 
 // Runs until SIGTERM / Ctrl-C; the container then disposes the ListenerManager, which drains every listener.
 await app.RunAsync();
+
+// Listeners have drained: write out the last log lines and spans (a hung collector gets two seconds, not more).
+await accessLog.DisposeAsync();
+try
+{
+    await tracer.Exporter.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+}
+catch (TimeoutException)
+{
+}
+
 return 0;

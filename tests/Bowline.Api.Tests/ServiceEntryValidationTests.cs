@@ -145,9 +145,8 @@ public class ServiceEntryValidationTests
             """);
         Assert.True(result.IsValid);
         Assert.Empty(result.Warnings);
-        Assert.Equal(OutboundTrafficPolicyMode.RegistryOnly, MeshConfig.From(result.Resources.Select(r => r.Resource)).OutboundTrafficPolicy);
-        Assert.Equal(OutboundTrafficPolicyMode.AllowAny, MeshConfig.From([]).OutboundTrafficPolicy);
-        Assert.Equal(OutboundTrafficPolicyMode.AllowAny, MeshConfig.Parse("outboundTrafficPolicy: {mode: ALLOW_ANY}").Config.OutboundTrafficPolicy);
+        Assert.Equal(OutboundTrafficPolicyMode.RegistryOnly, MeshConfig.From(result.Resources.Select(r => r.Resource).OfType<ConfigMap>()).OutboundMode);
+        Assert.Equal(OutboundTrafficPolicyMode.AllowAny, MeshConfig.From([]).OutboundMode);
     }
 
     [Fact]

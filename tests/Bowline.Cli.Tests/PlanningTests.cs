@@ -115,7 +115,7 @@ public sealed class PlanningTests
         var parsed = Bowline.Api.Yaml.ResourceParser.Parse(file.Name, file.Content);
         Assert.Empty(parsed.Diagnostics);
         Assert.Equal(Bowline.Api.Resources.OutboundTrafficPolicyMode.RegistryOnly,
-            Bowline.Api.Resources.MeshConfig.From(parsed.Resources.Select(r => r.Resource)).OutboundTrafficPolicy);
+            Bowline.Api.Resources.MeshConfig.From(parsed.Resources.Select(r => r.Resource).OfType<Bowline.Api.Resources.ConfigMap>()).OutboundMode);
         var withOwn = Manifests(gatewayPorts: [8080]) with { ConfigMaps = ["istio-system/istio"] };
         Assert.Contains("set outboundTrafficPolicy.mode there", Assert.Throws<ManifestException>(() => MeshPlanner.MeshConfigFile("ALLOW_ANY", withOwn)).Message, StringComparison.Ordinal);
     }

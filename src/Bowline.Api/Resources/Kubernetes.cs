@@ -90,13 +90,3 @@ public sealed record EnvVar
 
 [LenientFields]
 public sealed record ServiceAccount : Resource;
-
-/// <summary>
-/// A ConfigMap: only its string data is read (Istio's mesh config lives in the ConfigMap "istio" of "istio-system",
-/// key "mesh"; see <see cref="MeshConfig"/>).
-/// </summary>
-[LenientFields]
-public sealed record KubeConfigMap : Resource
-{
-    public IReadOnlyDictionary<string, string> Data { get; init; } = new Dictionary<string, string>();
-}

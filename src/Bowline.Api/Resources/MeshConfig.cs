@@ -1,6 +1,7 @@
-using Bowline.Api.Yaml;
-
 namespace Bowline.Api.Resources;
+
+// Istio's MeshConfig (the `mesh` key of the istio ConfigMap): the telemetry and outbound traffic fields Bowline acts
+// on. The message has many more fields (trust domain, ...); those are accepted and ignored, so the record is lenient.
 
 /// <summary>Istio's meshConfig.outboundTrafficPolicy.mode: what a sidecar does with a host the registry does not know.</summary>
 public enum OutboundTrafficPolicyMode
@@ -11,80 +12,120 @@ public enum OutboundTrafficPolicyMode
     RegistryOnly,
 }
 
-/// <summary>
-/// Istio's mesh-wide config, read from the ConfigMap "istio" in "istio-system" (key "mesh", a YAML document), as
-/// istiod reads it. Only the fields Bowline acts on are modelled; the others in the document are ignored.
-/// </summary>
+public sealed record MeshOutboundTrafficPolicy
+{
+    public OutboundTrafficPolicyMode? Mode { get; init; }
+}
+
+public enum AccessLogEncoding
+{
+    Text,
+    Json,
+}
+
+[LenientFields]
 public sealed record MeshConfig
 {
-    public const string ConfigMapName = "istio";
-    public const string ConfigMapNamespace = "istio-system";
-    public const string DataKey = "mesh";
+    /// <summary>Where every proxy writes its access log ("/dev/stdout" for the process output); empty = off.</summary>
+    public string? AccessLogFile { get; init; }
+    public AccessLogEncoding? AccessLogEncoding { get; init; }
+    /// <summary>Envoy command-operator format; for JSON a JSON object of field → operator string.</summary>
+    public string? AccessLogFormat { get; init; }
+    /// <summary>Istio's default is true: tracing is on whenever a tracing provider is configured.</summary>
+    public bool? EnableTracing { get; init; }
+    public string? MeshId { get; init; }
+    /// <summary>Where mesh-wide Telemetry lives; Istio's default "istio-system".</summary>
+    public string? RootNamespace { get; init; }
+    public MeshProxyConfig? DefaultConfig { get; init; }
+    public IReadOnlyList<MeshExtensionProvider> ExtensionProviders { get; init; } = [];
+    public MeshDefaultProviders? DefaultProviders { get; init; }
+    public MeshOutboundTrafficPolicy? OutboundTrafficPolicy { get; init; }
 
-    public static readonly MeshConfig Default = new();
+    /// <summary>outboundTrafficPolicy.mode, Istio's default ALLOW_ANY when unset.</summary>
+    public OutboundTrafficPolicyMode OutboundMode => OutboundTrafficPolicy?.Mode ?? OutboundTrafficPolicyMode.AllowAny;
 
-    public OutboundTrafficPolicyMode OutboundTrafficPolicy { get; init; } = OutboundTrafficPolicyMode.AllowAny;
+    /// <summary>The mesh config among <paramref name="configMaps"/> (the "istio-system/istio" ConfigMap), else the defaults.</summary>
+    public static MeshConfig From(IEnumerable<ConfigMap> configMaps) =>
+        configMaps.FirstOrDefault(c => c.IsMeshConfig)?.Mesh ?? new MeshConfig();
+}
 
-    public static bool IsMeshConfigMap(Resource resource) =>
-        resource is KubeConfigMap && resource.Metadata.Name == ConfigMapName && resource.Metadata.Namespace == ConfigMapNamespace;
+/// <summary>meshConfig.defaultConfig (Istio's ProxyConfig): only tracing is read.</summary>
+[LenientFields]
+public sealed record MeshProxyConfig
+{
+    public MeshTracing? Tracing { get; init; }
+}
 
-    /// <summary>The mesh config among <paramref name="resources"/> (the first "istio-system/istio" ConfigMap), else the defaults.</summary>
-    public static MeshConfig From(IEnumerable<Resource> resources)
-    {
-        foreach (var r in resources)
-        {
-            if (IsMeshConfigMap(r) && ((KubeConfigMap)r).Data.TryGetValue(DataKey, out var mesh))
-            {
-                return Parse(mesh).Config;
-            }
-        }
+public sealed record MeshTracing
+{
+    /// <summary>Percentage of requests sampled, 0–100; Istio's default 1.</summary>
+    public double? Sampling { get; init; }
+    public MeshZipkinAddress? Zipkin { get; init; }
+    public int? MaxPathTagLength { get; init; }
+    public IReadOnlyDictionary<string, TelemetryCustomTag> CustomTags { get; init; } = new Dictionary<string, TelemetryCustomTag>();
+    public MeshTracingTlsSettings? TlsSettings { get; init; }
+}
 
-        return Default;
-    }
+[LenientFields]
+public sealed record MeshTracingTlsSettings;
 
-    /// <summary>Reads a mesh document; problems come back as messages ("outboundTrafficPolicy.mode: ...") and leave the defaults.</summary>
-    public static (MeshConfig Config, IReadOnlyList<string> Errors) Parse(string meshYaml)
-    {
-        var errors = new List<string>();
-        var config = Default;
-        var (documents, syntax) = YamlTree.Load(meshYaml);
-        if (syntax is not null)
-        {
-            errors.Add($"invalid YAML: {syntax.Message}");
-            return (config, errors);
-        }
+public sealed record MeshZipkinAddress
+{
+    /// <summary>"host:port" of a Zipkin collector (the legacy way to name one).</summary>
+    public string? Address { get; init; }
+}
 
-        if (documents.Count == 0 || documents[0].Root is not YMapping root)
-        {
-            return (config, errors);
-        }
+public sealed record MeshDefaultProviders
+{
+    public IReadOnlyList<string> Tracing { get; init; } = [];
+    public IReadOnlyList<string> AccessLogging { get; init; } = [];
+    public IReadOnlyList<string> Metrics { get; init; } = [];
+}
 
-        if (Field(root, "outboundTrafficPolicy") is { } policy)
-        {
-            if (policy is not YMapping policyMap)
-            {
-                errors.Add("outboundTrafficPolicy: expected a mapping");
-            }
-            else if (Field(policyMap, "mode") is { } mode)
-            {
-                switch (mode is YScalar s ? s.Value : null)
-                {
-                    case "ALLOW_ANY":
-                        config = config with { OutboundTrafficPolicy = OutboundTrafficPolicyMode.AllowAny };
-                        break;
-                    case "REGISTRY_ONLY":
-                        config = config with { OutboundTrafficPolicy = OutboundTrafficPolicyMode.RegistryOnly };
-                        break;
-                    case var other:
-                        errors.Add($"outboundTrafficPolicy.mode: expected ALLOW_ANY or REGISTRY_ONLY, got \"{other}\"");
-                        break;
-                }
-            }
-        }
+/// <summary>One extensionProviders entry: a name and one provider kind. Kinds Bowline does not model are accepted.</summary>
+[LenientFields]
+public sealed record MeshExtensionProvider
+{
+    public string Name { get; init; } = "";
+    public MeshOpenTelemetryProvider? Opentelemetry { get; init; }
+    public MeshZipkinProvider? Zipkin { get; init; }
+    public MeshFileAccessLogProvider? EnvoyFileAccessLog { get; init; }
+}
 
-        return (config, errors);
-    }
+[LenientFields]
+public sealed record MeshOpenTelemetryProvider
+{
+    public string Service { get; init; } = "";
+    public int Port { get; init; }
+    public int? MaxTagLength { get; init; }
+    /// <summary>OTLP/HTTP; without it the provider speaks OTLP/gRPC, which Bowline cannot send.</summary>
+    public MeshOtlpHttp? Http { get; init; }
+}
 
-    private static YNode? Field(YMapping map, string name) =>
-        map.Entries.FirstOrDefault(e => e.Key.Value == name).Value;
+[LenientFields]
+public sealed record MeshOtlpHttp
+{
+    /// <summary>Istio's default "/v1/traces".</summary>
+    public string? Path { get; init; }
+    public TimeSpan? Timeout { get; init; }
+}
+
+[LenientFields]
+public sealed record MeshZipkinProvider
+{
+    public string Service { get; init; } = "";
+    public int Port { get; init; }
+    public int? MaxTagLength { get; init; }
+}
+
+public sealed record MeshFileAccessLogProvider
+{
+    public string? Path { get; init; }
+    public MeshLogFormat? LogFormat { get; init; }
+}
+
+public sealed record MeshLogFormat
+{
+    public string? Text { get; init; }
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
 }

@@ -13,6 +13,7 @@ internal sealed class ConfigAnalyzer
     private readonly List<string> _entryHosts = [];
     private readonly Dictionary<string, HashSet<string>> _subsetsByHost = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _gateways = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _providers = new(StringComparer.Ordinal) { TelemetryRules.EnvoyProvider };
 
     private ConfigAnalyzer(IReadOnlyList<ParsedResource> world)
     {
@@ -26,6 +27,9 @@ internal sealed class ConfigAnalyzer
                     break;
                 case ServiceEntry entry:
                     _entryHosts.AddRange(entry.Spec.Hosts);
+                    break;
+                case ConfigMap { Mesh: { } mesh }:
+                    _providers.UnionWith(mesh.ExtensionProviders.Select(p => p.Name));
                     break;
                 case Resources.Gateway:
                     _gateways.Add($"{resource.EffectiveNamespace}/{resource.Metadata.Name}");
@@ -46,11 +50,23 @@ internal sealed class ConfigAnalyzer
     {
         var analyzer = new ConfigAnalyzer(world);
         var warnings = new List<Diagnostic>();
+        var scopes = new Dictionary<string, ParsedResource>(StringComparer.Ordinal);
         foreach (var parsed in world)
         {
             if (parsed.Resource is VirtualService vs)
             {
                 analyzer.Check(vs, new Reporter(parsed, warnings, DiagnosticSeverity.Warning));
+            }
+            else if (parsed.Resource is Resources.Telemetry telemetry)
+            {
+                var reporter = new Reporter(parsed, warnings, DiagnosticSeverity.Warning);
+                analyzer.Check(telemetry.Spec, reporter);
+                // Istio applies one namespace-wide Telemetry per namespace (the oldest); a second one is ignored.
+                if (telemetry.Spec.Selector is not { MatchLabels.Count: > 0 } && !scopes.TryAdd(telemetry.EffectiveNamespace, parsed))
+                {
+                    var first = scopes[telemetry.EffectiveNamespace];
+                    reporter.Report("metadata.name", $"namespace {telemetry.EffectiveNamespace} already has a Telemetry without selector ({first.Resource.Metadata.Name} at {first.Location.File}:{first.Location.Line}); only the first created applies");
+                }
             }
         }
         return warnings;
@@ -110,6 +126,31 @@ internal sealed class ConfigAnalyzer
             {
                 Destination(vs.Spec.Tls[i].Route[d].Destination, ns, $"spec.tls[{i}].route[{d}].destination", r);
             }
+        }
+    }
+
+    /// <summary>Providers a Telemetry names must be meshConfig.extensionProviders (or Istio's built-in "envoy").</summary>
+    private void Check(TelemetrySpec spec, Reporter r)
+    {
+        void Providers(IReadOnlyList<TelemetryProviderRef> providers, string path)
+        {
+            for (var i = 0; i < providers.Count; i++)
+            {
+                if (providers[i].Name.Length > 0 && !_providers.Contains(providers[i].Name))
+                {
+                    r.Report($"{path}[{i}].name", $"extension provider \"{providers[i].Name}\" is not defined in the mesh config (ConfigMap istio-system/istio, data.mesh.extensionProviders)");
+                }
+            }
+        }
+
+        for (var i = 0; i < spec.Tracing.Count; i++)
+        {
+            Providers(spec.Tracing[i].Providers, $"spec.tracing[{i}].providers");
+        }
+
+        for (var i = 0; i < spec.AccessLogging.Count; i++)
+        {
+            Providers(spec.AccessLogging[i].Providers, $"spec.accessLogging[{i}].providers");
         }
     }
 

@@ -30,14 +30,21 @@ internal static class NotYetSupported
             case ServiceEntry se:
                 ServiceEntry(se.Spec, r);
                 break;
-            case KubeConfigMap map when !MeshConfig.IsMeshConfigMap(map):
-                r.Report("metadata.name", $"only the mesh config ConfigMap ({MeshConfig.ConfigMapNamespace}/{MeshConfig.ConfigMapName}) is read by Bowline; ignored");
-                break;
             case EnvoyFilter filter:
                 foreach (var (path, message) in EnvoyFilterRateLimits.Read(filter.Spec).Ignored)
                 {
                     r.Report(path, message);
                 }
+
+                break;
+            case Resources.Telemetry telemetry:
+                Telemetry(telemetry.Spec, r);
+                break;
+            case ConfigMap { Mesh: { } mesh }:
+                Mesh(mesh, r);
+                break;
+            case ConfigMap { IsMeshConfig: false }:
+                r.Report("metadata.name", $"only the mesh config ConfigMap ({ConfigMap.MeshNamespace}/{ConfigMap.MeshName}) is read by Bowline; ignored");
                 break;
         }
     }
@@ -153,6 +160,78 @@ internal static class NotYetSupported
         if (spec.Addresses.Count > 0)
         {
             r.Report("spec.addresses", "virtual IPs are not routed by Bowline (HTTP is matched by Host); ignored");
+        }
+    }
+
+    private static void Telemetry(TelemetrySpec spec, Reporter r)
+    {
+        Warn(r, spec.TargetRef, "spec.targetRef");
+        if (spec.TargetRefs.Count > 0)
+        {
+            r.Report("spec.targetRefs", Ignored);
+        }
+
+        if (spec.Metrics.Count > 0)
+        {
+            r.Report("spec.metrics", $"metrics overrides are {Ignored}");
+        }
+
+        for (var i = 0; i < spec.Tracing.Count; i++)
+        {
+            var path = $"spec.tracing[{i}]";
+            TelemetryMode(spec.Tracing[i].Match, $"{path}.match", r);
+            Warn(r, spec.Tracing[i].UseRequestIdForTraceSampling, $"{path}.useRequestIdForTraceSampling");
+            Warn(r, spec.Tracing[i].EnableIstioTags, $"{path}.enableIstioTags");
+            CustomTags(spec.Tracing[i].CustomTags, $"{path}.customTags", r);
+        }
+
+        for (var i = 0; i < spec.AccessLogging.Count; i++)
+        {
+            TelemetryMode(spec.AccessLogging[i].Match, $"spec.accessLogging[{i}].match", r);
+            Warn(r, spec.AccessLogging[i].Filter, $"spec.accessLogging[{i}].filter");
+        }
+    }
+
+    private static void TelemetryMode(TelemetrySelectorMode? match, string path, Reporter r)
+    {
+        if (match?.Mode is WorkloadMode.Client or WorkloadMode.Server)
+        {
+            r.Report($"{path}.mode", "only CLIENT_AND_SERVER is supported by Bowline yet; this entry applies to both sides");
+        }
+    }
+
+    private static void CustomTags(IReadOnlyDictionary<string, TelemetryCustomTag> tags, string path, Reporter r)
+    {
+        foreach (var (name, tag) in tags)
+        {
+            if (tag.Environment is not null || tag.Header is not null)
+            {
+                r.Report($"{path}.{name}", $"only literal custom tags are supported by Bowline yet; this tag is ignored");
+            }
+        }
+    }
+
+    private static void Mesh(MeshConfig mesh, Reporter r)
+    {
+        const string p = "data.mesh";
+        if (mesh.DefaultConfig?.Tracing is { } tracing)
+        {
+            CustomTags(tracing.CustomTags, $"{p}.defaultConfig.tracing.customTags", r);
+            Warn(r, tracing.TlsSettings, $"{p}.defaultConfig.tracing.tlsSettings");
+        }
+
+        for (var i = 0; i < mesh.ExtensionProviders.Count; i++)
+        {
+            var provider = mesh.ExtensionProviders[i];
+            if (provider.Opentelemetry is { Http: null })
+            {
+                r.Report($"{p}.extensionProviders[{i}].opentelemetry", "OTLP over gRPC is not supported by Bowline yet; set http (OTLP/HTTP) for spans to be sent");
+            }
+
+            if (provider.EnvoyFileAccessLog?.LogFormat?.Labels is not null)
+            {
+                r.Report($"{p}.extensionProviders[{i}].envoyFileAccessLog.logFormat.labels", "JSON labels are not supported by Bowline yet; the default JSON fields are written");
+            }
         }
     }
 

@@ -32,15 +32,14 @@ internal static class ResourceRules
             case KubeService service:
                 KubernetesRules.Check(service.Spec, reporter);
                 break;
+            case Resources.Telemetry telemetry:
+                TelemetryRules.Check(telemetry.Spec, reporter);
+                break;
+            case ConfigMap configMap:
+                TelemetryRules.Check(configMap, reporter);
+                break;
             case Deployment deployment:
                 KubernetesRules.Check(deployment.Spec, reporter);
-                break;
-            case KubeConfigMap map when MeshConfig.IsMeshConfigMap(map) && map.Data.TryGetValue(MeshConfig.DataKey, out var mesh):
-                foreach (var error in MeshConfig.Parse(mesh).Errors)
-                {
-                    reporter.Report($"data.{MeshConfig.DataKey}", error);
-                }
-
                 break;
         }
     }

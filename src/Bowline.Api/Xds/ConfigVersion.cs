@@ -8,7 +8,8 @@ namespace Bowline.Api.Xds;
 /// cluster) hashed alone as its push JSON. Hashing per part lets the control plane hash a part shared by many proxies
 /// once, and lets a proxy that applied a delta check that it holds exactly the config the control plane meant.
 /// Layout hashed: for each section in order (listeners, route tables, clusters) its element count (4 bytes, little
-/// endian), then each element's SHA-256 (32 bytes) in config order.
+/// endian), then each element's SHA-256 (32 bytes) in config order; then, only when the config has a telemetry
+/// section, the count 1 and that section's SHA-256.
 /// </summary>
 public static class ConfigVersion
 {
@@ -17,6 +18,8 @@ public static class ConfigVersion
     public static byte[] HashOf(Listener l) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(l, XdsJson.Default.Listener));
     public static byte[] HashOf(RouteTable t) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(t, XdsJson.Default.RouteTable));
     public static byte[] HashOf(Cluster c) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(c, XdsJson.Default.Cluster));
+
+    public static byte[] HashOf(TelemetryConfig t) => SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(t, XdsJson.Default.TelemetryConfig));
 
     public static string Of(ProxyConfig config)
     {
@@ -37,6 +40,13 @@ public static class ConfigVersion
         foreach (var c in config.Clusters)
         {
             h.Append(HashOf(c));
+        }
+
+        // Telemetry is a fourth section only when present, so configs without it keep their versions.
+        if (config.Telemetry is { } telemetry)
+        {
+            h.Section(1);
+            h.Append(HashOf(telemetry));
         }
 
         return h.Finish();

@@ -72,6 +72,10 @@ public sealed record ConfigDelta
     public ImmutableArray<string> RemovedRouteTables { get; init; } = [];
     public ImmutableArray<string> RemovedClusters { get; init; } = [];
 
+    // --- telemetry (access logs, tracing) ---
+    /// <summary>The resulting config's whole telemetry section (small, so always carried); null = none.</summary>
+    public TelemetryConfig? Telemetry { get; init; }
+
     /// <summary>The config this delta makes of <paramref name="base"/>, or an error saying why it does not apply.</summary>
     public (ProxyConfig? Config, string? Error) ApplyTo(ProxyConfig @base)
     {
@@ -104,6 +108,7 @@ public sealed record ConfigDelta
             Listeners = [.. Upsert(@base.Listeners, RemovedListeners, Listeners, l => l.Name)],
             RouteTables = [.. tables],
             Clusters = [.. Upsert(@base.Clusters, RemovedClusters, Clusters, c => c.Name)],
+            Telemetry = Telemetry,
         }, null);
     }
 

@@ -12,6 +12,10 @@ public sealed record ProxyConfig
     public ImmutableArray<Listener> Listeners { get; init; } = [];
     public ImmutableArray<RouteTable> RouteTables { get; init; } = [];
     public ImmutableArray<Cluster> Clusters { get; init; } = [];
+
+    // --- telemetry (access logs, tracing) ---
+    /// <summary>Access log and tracing settings for this proxy; null = neither (and the version is as without it).</summary>
+    public TelemetryConfig? Telemetry { get; init; }
 }
 
 public enum ListenerKind

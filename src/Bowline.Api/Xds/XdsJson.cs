@@ -16,6 +16,7 @@ namespace Bowline.Api.Xds;
 [JsonSerializable(typeof(VirtualHost))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Cluster))]
+[JsonSerializable(typeof(TelemetryConfig))]
 public sealed partial class XdsJson : JsonSerializerContext
 {
     public static byte[] Serialize(DiscoveryResponse r) => JsonSerializer.SerializeToUtf8Bytes(r, Default.DiscoveryResponse);

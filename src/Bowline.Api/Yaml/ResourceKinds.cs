@@ -7,6 +7,7 @@ internal static class ResourceKinds
 {
     public const string IstioNetworking = "networking.istio.io";
     public const string Bowline = "bowline.io";
+    public const string IstioTelemetry = "telemetry.istio.io";
 
     private static readonly string[] IstioVersions = ["v1", "v1beta1", "v1alpha3"];
 
@@ -31,7 +32,7 @@ internal static class ResourceKinds
         [("", "Service")] = ("v1", typeof(KubeService)),
         [("", "ServiceAccount")] = ("v1", typeof(ServiceAccount)),
         [("apps", "Deployment")] = ("v1", typeof(Deployment)),
-        [("", "ConfigMap")] = ("v1", typeof(KubeConfigMap)),
+        [("", "ConfigMap")] = ("v1", typeof(ConfigMap)),
         // Bowline's own kinds go through the same path: one group, one version each.
         [(Bowline, "LocalRateLimit")] = ("v1alpha1", typeof(LocalRateLimitResource)),
     };
@@ -67,6 +68,14 @@ internal static class ResourceKinds
             return IstioKindsNotUsed.Contains(kind)
                 ? new Ignore(NotUsed(apiVersion, kind))
                 : new Refuse($"unknown kind \"{kind}\" in {IstioNetworking}");
+        }
+        if (group == IstioTelemetry)
+        {
+            return kind != "Telemetry"
+                ? new Refuse($"unknown kind \"{kind}\" in {IstioTelemetry}")
+                : version is "v1" or "v1alpha1"
+                    ? new Bind(typeof(Telemetry))
+                    : new Refuse($"unknown apiVersion \"{apiVersion}\" for Telemetry (expected {IstioTelemetry}/v1 or v1alpha1)");
         }
         // An Istio kind under another apiVersion is almost surely a typo ("networking.istio.io/v1alpha", "v1"), not some
         // other API's kind: refuse it rather than silently ignore a route. Gateway is the exception, as the Kubernetes

@@ -59,6 +59,10 @@ public static class ResourceParser
                 {
                     return;
                 }
+                if (resource is ConfigMap { IsMeshConfig: true } configMap)
+                {
+                    resource = configMap with { Mesh = MeshConfigReader.Read(file, root, map, diagnostics) };
+                }
                 if (resource.Metadata.Name.Length == 0)
                 {
                     diagnostics.Add(new Diagnostic(DiagnosticSeverity.Error, file, map.LineOf("metadata.name"), "metadata.name", "required field is missing"));

@@ -12,6 +12,9 @@ internal sealed record YScalar(int Line, string Value, bool Quoted) : YNode(Line
 {
     /// <summary>YAML's null: a plain empty, "~" or "null" scalar.</summary>
     public bool IsNull => !Quoted && Value is "" or "~" or "null" or "Null" or "NULL";
+
+    /// <summary>A literal block ("|"): its text starts on the next line and keeps the source's line breaks.</summary>
+    public bool Literal { get; init; }
 }
 
 internal sealed record YSequence(int Line, IReadOnlyList<YNode> Items) : YNode(Line);
@@ -59,7 +62,7 @@ internal static class YamlTree
         AnchorName anchor;
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            node = new YScalar(Line(scalar.Start), scalar.Value, scalar.Style is not ScalarStyle.Plain);
+            node = new YScalar(Line(scalar.Start), scalar.Value, scalar.Style is not ScalarStyle.Plain) { Literal = scalar.Style is ScalarStyle.Literal };
             anchor = scalar.Anchor;
         }
         else if (parser.TryConsume<SequenceStart>(out var sequenceStart))

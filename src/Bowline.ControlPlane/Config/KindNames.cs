@@ -12,6 +12,8 @@ internal static class KindNames
         "WorkloadEntry" => "workloadentry.networking.istio.io",
         "LocalRateLimit" => "localratelimit.bowline.io",
         "EnvoyFilter" => "envoyfilter.networking.istio.io",
+        "Telemetry" => "telemetry.telemetry.istio.io",
+        "ConfigMap" => "configmap",
         "Deployment" => "deployment.apps",
         "Service" => "service",
         "ServiceAccount" => "serviceaccount",

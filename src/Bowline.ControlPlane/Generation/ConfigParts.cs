@@ -30,6 +30,7 @@ internal sealed class Part
     public static Part Of(RouteTable t) => new(t.Name, JsonSerializer.SerializeToUtf8Bytes(t, XdsJson.Default.RouteTable),
         [.. t.VirtualHosts.Select(vh => Of(vh.Name, vh, XdsJson.Default.VirtualHost))]);
     public static Part Of(Cluster c) => Of(c.Name, c, XdsJson.Default.Cluster);
+    public static Part? Of(TelemetryConfig? t) => t is null ? null : Of("telemetry", t, XdsJson.Default.TelemetryConfig);
 
     public bool SameAs(Part other) => ReferenceEquals(this, other) || Hash.AsSpan().SequenceEqual(other.Hash);
 }
@@ -41,8 +42,9 @@ internal sealed class Part
 internal sealed class ComposedConfig
 {
     public ComposedConfig(Part[] listeners, Part[] routeTables, Part[] clusters, IReadOnlyList<string> notes,
-        SharedSidecar? shared = null, Part[]? localClusters = null)
+        SharedSidecar? shared = null, Part[]? localClusters = null, Part? telemetry = null)
     {
+        Telemetry = telemetry;
         Shared = shared;
         LocalClusters = localClusters ?? [];
         Listeners = listeners;
@@ -64,6 +66,13 @@ internal sealed class ComposedConfig
             h.Append(hashes.AsSpan(0, section.Length * ConfigVersion.HashBytes));
         }
 
+        if (telemetry is not null)
+        {
+            // As ConfigVersion.Of: a fourth section only when the config has telemetry.
+            h.Section(1);
+            h.Append(telemetry.Hash);
+        }
+
         Version = h.Finish();
     }
 
@@ -71,13 +80,16 @@ internal sealed class ComposedConfig
     public Part[] Listeners { get; }
     public Part[] RouteTables { get; }
     public Part[] Clusters { get; }
+    /// <summary>The telemetry section (always sent whole, in deltas too); null when the proxy has none.</summary>
+    public Part? Telemetry { get; }
     public IReadOnlyList<string> Notes { get; }
     /// <summary>For a sidecar: the shared part (its route tables and outbound clusters) and the pod's own clusters.</summary>
     public SharedSidecar? Shared { get; }
     public Part[] LocalClusters { get; }
 
     public static ComposedConfig From(GeneratedConfig g) => new(
-        [.. g.Config.Listeners.Select(Part.Of)], [.. g.Config.RouteTables.Select(Part.Of)], [.. g.Config.Clusters.Select(Part.Of)], g.Notes);
+        [.. g.Config.Listeners.Select(Part.Of)], [.. g.Config.RouteTables.Select(Part.Of)], [.. g.Config.Clusters.Select(Part.Of)], g.Notes,
+        telemetry: Part.Of(g.Config.Telemetry));
 }
 
 /// <summary>What a <c>ConfigDelta</c> carries from one composed config to the next (parts as pushed).</summary>
@@ -237,7 +249,8 @@ internal sealed class MeshView(MeshModel mesh, (long Config, long Registry) stam
                 : shared.Clusters[j++];
         }
 
-        return new ComposedConfig(listenerParts, [shared.Table], clusters, shared.Notes, shared, localClusters);
+        return new ComposedConfig(listenerParts, [shared.Table], clusters, shared.Notes, shared, localClusters,
+            Part.Of(TelemetryBuilder.Build(mesh, pod)));
     }
 
     /// <summary>

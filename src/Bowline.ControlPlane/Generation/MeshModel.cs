@@ -66,6 +66,9 @@ internal sealed class MeshModel
     public MeshConfig MeshConfig { get; }
     /// <summary>LocalRateLimit resources and EnvoyFilter local_ratelimit patches, in creation order (see <see cref="RateLimitBuilder"/>).</summary>
     public IReadOnlyList<RateLimitRule> LocalRateLimits { get; }
+    /// <summary>Mesh config and Telemetry resources, for <see cref="TelemetryBuilder"/>.</summary>
+    public TelemetryInputs Telemetry { get; private init; } = TelemetryInputs.None;
+
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -103,8 +106,11 @@ internal sealed class MeshModel
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
             kube,
-            MeshConfig.From(config.OfType<KubeConfigMap>()),
-            RateLimitBuilder.Rules(config.InCreationOrder().Select(r => r.Resource)));
+            MeshConfig.From(config.OfType<ConfigMap>()),
+            RateLimitBuilder.Rules(config.InCreationOrder().Select(r => r.Resource)))
+        {
+            Telemetry = TelemetryInputs.From(config),
+        };
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ internal static class ProxyConfigGenerator
             Listeners = [.. raw.Listeners.OrderBy(l => l.Name, StringComparer.Ordinal)],
             RouteTables = [.. raw.RouteTables.OrderBy(t => t.Name, StringComparer.Ordinal)],
             Clusters = [.. raw.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal)],
+            Telemetry = TelemetryBuilder.Build(mesh, pod),
         };
         return new GeneratedConfig(config, VersionOf(config), [.. notes.Distinct()]);
     }

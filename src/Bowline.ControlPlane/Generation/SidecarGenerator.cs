@@ -209,7 +209,7 @@ internal static class SidecarGenerator
         return new RouteTable
         {
             Name = OutboundName,
-            VirtualHosts = catchAll.IsEmpty ? [.. ordered] : [.. ordered, OutboundTrafficPolicyHost(mesh.MeshConfig.OutboundTrafficPolicy)],
+            VirtualHosts = catchAll.IsEmpty ? [.. ordered] : [.. ordered, OutboundTrafficPolicyHost(mesh.MeshConfig.OutboundMode)],
         };
     }
 

@@ -99,7 +99,7 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
 
             if (delta is not null)
             {
-                await ResponseWriter.SendDeltaAsync(socket, config.Version, nonce, baseConfig!.Version, delta, ct);
+                await ResponseWriter.SendDeltaAsync(socket, config.Version, nonce, baseConfig!.Version, delta, ct, config.Telemetry);
             }
             else
             {

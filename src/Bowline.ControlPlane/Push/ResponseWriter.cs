@@ -42,12 +42,14 @@ internal sealed class ResponseWriter : IDisposable
         await w.ArrayAsync(config.RouteTables, ct);
         await w.AppendAsync(Clusters, ct);
         await w.ArrayAsync(config.Clusters, ct);
+        await w.TelemetryAsync(config.Telemetry, ct);
         await w.AppendAsync(Close, ct);
         await w.EndAsync(ct);
         return w.Sent;
     }
 
-    public static async Task<long> SendDeltaAsync(WebSocket socket, string version, string nonce, string baseVersion, DeltaParts delta, CancellationToken ct)
+    public static async Task<long> SendDeltaAsync(WebSocket socket, string version, string nonce, string baseVersion, DeltaParts delta, CancellationToken ct,
+        Part? telemetry = null)
     {
         using var w = new ResponseWriter(socket);
         await w.HeadAsync(version, nonce, ct);
@@ -72,6 +74,7 @@ internal sealed class ResponseWriter : IDisposable
         await w.NamesAsync("removedListeners", delta.RemovedListeners, ct);
         await w.NamesAsync("removedRouteTables", delta.RemovedRouteTables, ct);
         await w.NamesAsync("removedClusters", delta.RemovedClusters, ct);
+        await w.TelemetryAsync(telemetry, ct);
         await w.AppendAsync(Close, ct);
         await w.EndAsync(ct);
         return w.Sent;
@@ -85,6 +88,16 @@ internal sealed class ResponseWriter : IDisposable
         {
             await AppendAsync(Encoding.UTF8.GetBytes($",\"{name}\":"), ct);
             await ArrayAsync(parts, ct);
+        }
+    }
+
+    /// <summary>The telemetry section, whole, when the config has one (full configs and deltas alike).</summary>
+    private async Task TelemetryAsync(Part? telemetry, CancellationToken ct)
+    {
+        if (telemetry is not null)
+        {
+            await AppendAsync(",\"telemetry\":"u8.ToArray(), ct);
+            await AppendAsync(telemetry.Json, ct);
         }
     }
 

@@ -20,6 +20,7 @@ internal static class ConfigCompiler
     /// <param name="buckets">Rate limit token buckets kept across configs; fresh when null.</param>
     public static CompiledConfig Compile(ProxyConfig config, ClusterStatsRegistry? stats = null, TimeProvider? time = null, RateLimitBuckets? buckets = null)
     {
+        Telemetry.TelemetryValidation.Check(config.Telemetry);
         buckets ??= new RateLimitBuckets(time ?? TimeProvider.System);
         var usedBuckets = new HashSet<TokenBucket>();
         var clusters = new Dictionary<string, CompiledCluster>(StringComparer.Ordinal);

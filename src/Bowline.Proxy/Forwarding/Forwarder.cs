@@ -22,6 +22,9 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     /// <summary>Request header that tightens the route timeout for one request (Envoy's; consumed, not forwarded).</summary>
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
 
+    /// <summary>Response header with the upstream's time to answer (Envoy's router sets it).</summary>
+    public const string UpstreamServiceTimeHeader = "x-envoy-upstream-service-time";
+
     private readonly IRandomSource _random = random ?? SharedRandomSource.Instance;
 
     /// <param name="destinationHeaders">Header edits of the picked destination, applied before the route's.</param>
@@ -115,9 +118,11 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 // Asked last, once a retry is otherwise decided: the cluster's maxRetries in flight (Envoy's retry budget).
                 bool RetrySlot() => TryTakeRetrySlot(cluster, feature);
                 HttpResponseMessage response;
+                var sent = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     response = await invoker.SendAsync(request, perTryLinked?.Token ?? token);
+                    feature.UpstreamServiceTime = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
                 {
@@ -444,6 +449,12 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         downstream.StatusCode = (int)response.StatusCode;
         CopyHeaders(response.Headers, downstream.Headers);
         CopyHeaders(response.Content.Headers, downstream.Headers);
+        if (feature.UpstreamServiceTime is { } serviceTime)
+        {
+            // Envoy's router adds it to every upstream response: the upstream's time to answer, in whole milliseconds.
+            downstream.Headers[UpstreamServiceTimeHeader] = ((long)serviceTime.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         edits.Apply(downstream.Headers);
         if (feature.SetCookie is { } cookie)
         {
@@ -466,8 +477,8 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
             if (response.Content.Headers.ContentLength is null || BodyCounter.IsGrpc(response.Content.Headers.ContentType?.MediaType))
             {
-                // Unknown length (chunked, HTTP/2 streams) or gRPC: counted while copying, for istio_response_bytes and
-                // istio_response_messages_total.
+                // Unknown length (chunked, HTTP/2 streams) or gRPC: counted while copying, for istio_response_bytes,
+                // istio_response_messages_total and the access log's %BYTES_SENT%.
                 await BodyCounter.CopyAsync(upstream, downstream.Body, feature, isResponse: true, token);
             }
             else

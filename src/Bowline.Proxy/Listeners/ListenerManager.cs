@@ -47,7 +47,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         Metrics.Clusters = Stats;
         RateLimits = new RateLimitBuckets(_time);
         _tcpProxy = new TcpProxy(this, random, _time, tcpObserver);
-        _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress);
+        _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress, observer);
         _observer = observer;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ListenerManager>();

@@ -14,8 +14,10 @@ namespace Bowline.Proxy.Pipeline;
 /// authority rewrite → forward.
 /// Lock-free: the snapshot is read once per request and never changes underneath it.
 /// </summary>
-internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time, EgressStats? egress = null)
+internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forwarder, IRandomSource random, TimeProvider time, EgressStats? egress = null,
+    IRequestObserver? observer = null)
 {
+    private const string RequestIdHeader = "x-request-id";
     private readonly EgressStats _egress = egress ?? new EgressStats();
 
     private readonly FaultFilter _faults = new(time, random);
@@ -23,7 +25,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
 
     public async Task HandleAsync(HttpContext context, int serverId)
     {
-        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
+        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), StartTime = DateTime.UtcNow };
         context.Features.Set(feature);
         if (Grpc.GrpcProtocol.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol))
         {
@@ -41,6 +43,15 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         }
 
         feature.Listener = listener;
+        // Envoy's connection manager makes the request id before anything else, so logs and traces carry it too.
+        if (!context.Request.Headers.ContainsKey(RequestIdHeader))
+        {
+            context.Request.Headers[RequestIdHeader] = RequestId.New();
+        }
+
+        feature.ListenerKind = listener.Kind;
+        observer?.OnRequestStarting(context, feature);
+
         var target = OriginForm.Get(context);
         CompiledCluster cluster;
         CompiledRoute? route = null;

@@ -44,4 +44,14 @@ internal sealed class ProxyRequestFeature
 
     /// <summary>The request holds one of its cluster's maxRetries slots, released when it ends.</summary>
     public bool HoldsRetrySlot { get; set; }
+
+    // --- telemetry (access logs, tracing) ---
+    /// <summary>When the proxy took the request, wall clock (UTC), for %START_TIME% and span start.</summary>
+    public DateTime StartTime { get; set; }
+    /// <summary>The kind of listener that took the request (null: no listener, e.g. draining).</summary>
+    public Bowline.Api.Xds.ListenerKind? ListenerKind { get; set; }
+    /// <summary>From sending upstream to the upstream's response headers, on the last try (x-envoy-upstream-service-time).</summary>
+    public TimeSpan? UpstreamServiceTime { get; set; }
+    /// <summary>Response body bytes counted while streaming; null when not counted (then the Content-Length says it).</summary>
+    public long? BytesSent => ResponseBodyBytes >= 0 ? ResponseBodyBytes : null;
 }

@@ -16,14 +16,18 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
 {
     private readonly HttpMessageInvoker _upstream = UpstreamClient.Create();
 
-    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null, ListenerLimits? limits = null)
+    /// <param name="observers">Further observers (access log, tracing), given the manager's config in use.</param>
+    public ProxyUnderTest(IRandomSource? random = null, TimeProvider? time = null, ListenerLimits? limits = null,
+        Func<Config.ISnapshotSource, IRequestObserver[]>? observers = null)
     {
         time ??= TimeProvider.System;
         random ??= SharedRandomSource.Instance;
+        var snapshots = new Bowline.Proxy.Telemetry.DeferredSnapshotSource(() => Manager);
         // Metrics observe next to this test's own observer, as they do next to access logs in the real proxy.
         Metrics = new ProxyMetrics(time);
         Manager = new ListenerManager(new Forwarder(_upstream, time, random), random,
-            CompositeRequestObserver.Of(this, new MetricsObserver(Metrics)), NullLoggerFactory.Instance, time, limits, metrics: Metrics);
+            CompositeRequestObserver.Of([this, new MetricsObserver(Metrics), .. observers?.Invoke(snapshots) ?? []]), NullLoggerFactory.Instance, time, limits,
+            metrics: Metrics);
     }
 
     public ListenerManager Manager { get; }
