@@ -102,14 +102,35 @@ internal static class NotYetSupported
     {
         for (var i = 0; i < spec.Servers.Count; i++)
         {
-            var protocol = spec.Servers[i].Port.Protocol.ToUpperInvariant();
-            if (protocol is not ("HTTP" or "HTTP2" or "GRPC"))
+            var server = spec.Servers[i];
+            var path = $"spec.servers[{i}]";
+            var protocol = server.Port.Protocol.ToUpperInvariant();
+            if (protocol == "HTTPS" && server.Tls is { Mode: ServerTlsMode.Simple or ServerTlsMode.Mutual or ServerTlsMode.OptionalMutual } tls)
             {
-                r.Report($"spec.servers[{i}].port.protocol", $"{protocol} servers are {Ignored}");
+                // TLS termination is supported; these refinements of it are not.
+                Warn(r, tls.CaCrl, $"{path}.tls.caCrl");
+                Warn(r, tls.CredentialNames.Count > 0 ? tls.CredentialNames : null, $"{path}.tls.credentialNames");
+                Warn(r, tls.VerifyCertificateSpki.Count > 0 ? tls.VerifyCertificateSpki : null, $"{path}.tls.verifyCertificateSpki");
+                Warn(r, tls.VerifyCertificateHash.Count > 0 ? tls.VerifyCertificateHash : null, $"{path}.tls.verifyCertificateHash");
+                Warn(r, tls.CipherSuites.Count > 0 ? tls.CipherSuites : null, $"{path}.tls.cipherSuites");
             }
-            else if (spec.Servers[i].Tls is not null)
+            else if (protocol == "HTTPS")
             {
-                r.Report($"spec.servers[{i}].tls", Ignored);
+                var mode = server.Tls?.Mode switch
+                {
+                    null or ServerTlsMode.Passthrough => "PASSTHROUGH",
+                    ServerTlsMode.AutoPassthrough => "AUTO_PASSTHROUGH",
+                    _ => "ISTIO_MUTUAL",
+                };
+                r.Report($"{path}.tls.mode", $"HTTPS servers with TLS mode {mode} are {Ignored}");
+            }
+            else if (protocol is not ("HTTP" or "HTTP2" or "GRPC"))
+            {
+                r.Report($"{path}.port.protocol", $"{protocol} servers are {Ignored}");
+            }
+            else if (server.Tls is { HttpsRedirect: not true })
+            {
+                r.Report($"{path}.tls", $"TLS settings other than httpsRedirect on a plaintext server are {Ignored}");
             }
         }
     }

@@ -36,6 +36,8 @@ public sealed record Listener
     public string? RouteTable { get; init; }
     /// <summary>For Inbound listeners: the cluster (the local app) every request goes to.</summary>
     public string? Cluster { get; init; }
+    /// <summary>Gateway listeners: TLS termination (HTTPS servers); null means plaintext (HTTP/1.1 and h2c).</summary>
+    public ListenerTls? Tls { get; init; }
 }
 
 public sealed record RouteTable

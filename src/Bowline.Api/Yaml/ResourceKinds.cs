@@ -28,6 +28,7 @@ internal static class ResourceKinds
     {
         [("", "Service")] = ("v1", typeof(KubeService)),
         [("", "ServiceAccount")] = ("v1", typeof(ServiceAccount)),
+        [("", "Secret")] = ("v1", typeof(KubeSecret)),
         [("apps", "Deployment")] = ("v1", typeof(Deployment)),
     };
 

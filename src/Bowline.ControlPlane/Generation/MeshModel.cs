@@ -59,6 +59,8 @@ internal sealed class MeshModel
     public IReadOnlyList<DestinationRule> DestinationRules { get; }
     public IReadOnlyList<Gateway> Gateways { get; }
     public IReadOnlyList<KubeService> KubeServices { get; }
+    /// <summary>Secrets by "namespace/name", for Gateway credentialName.</summary>
+    public IReadOnlyDictionary<string, KubeSecret> Secrets { get; private init; } = new Dictionary<string, KubeSecret>();
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -94,7 +96,10 @@ internal sealed class MeshModel
             [.. config.OfType<VirtualService>()],
             [.. config.OfType<DestinationRule>()],
             [.. config.OfType<Gateway>()],
-            kube);
+            kube)
+        {
+            Secrets = config.OfType<KubeSecret>().ToDictionary(s => $"{s.EffectiveNamespace}/{s.Metadata.Name}", StringComparer.Ordinal),
+        };
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
 using Route = Bowline.Api.Xds.Route;
@@ -85,7 +86,8 @@ internal static class ConfigCompiler
                 throw new ConfigException($"{where}: unknown route table '{listener.RouteTable}'");
             }
 
-            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster));
+            var tls = listener.Tls is null ? null : TlsCompiler.Compile(listener.Tls, where);
+            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster, tls));
         }
 
         return new CompiledConfig(config, listeners, [.. clusters.Values]);

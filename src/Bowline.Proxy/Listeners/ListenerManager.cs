@@ -3,6 +3,7 @@ using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
 using Microsoft.Extensions.Logging;
@@ -82,7 +83,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
             var id = ++_nextServerId;
             var application = new ListenerApplication(id, _pipeline, _observer, _logger);
-            var server = new ListenerServer(id, listener, application, _loggerFactory);
+            var server = new ListenerServer(id, listener, application, _loggerFactory, () => TlsOf(id, listener));
             try
             {
                 await server.StartAsync(cancellationToken);
@@ -130,6 +131,13 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         _draining.RemoveAll(t => t.IsCompleted);
         return null;
     }
+
+    /// <summary>
+    /// A server's TLS settings in the config in use; before that config is published (the server was just started for
+    /// it), the settings it was started with.
+    /// </summary>
+    private CompiledTls? TlsOf(int serverId, CompiledListener initial) =>
+        Current is { } snapshot && snapshot.ListenersByServer.TryGetValue(serverId, out var listener) ? listener.Tls : initial.Tls;
 
     /// <summary>
     /// Which running servers carry over: the same name, address and port; failing that, a server on the same

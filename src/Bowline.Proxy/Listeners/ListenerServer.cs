@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Bowline.Proxy.Config;
+using Bowline.Proxy.Listeners.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,7 +22,8 @@ internal sealed class ListenerServer : IAsyncDisposable
     private readonly KestrelServer _server;
     private readonly IHttpApplication<HttpContext> _application;
 
-    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory)
+    /// <param name="tls">The listener's TLS settings now (read per connection); null: plaintext always.</param>
+    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory, Func<CompiledTls?>? tls = null)
     {
         Id = id;
         Name = listener.Name;
@@ -42,7 +44,8 @@ internal sealed class ListenerServer : IAsyncDisposable
         options.Listen(listener.Address, listener.Port, listen =>
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.Use(H2cPriorKnowledge.Detect);
+            var logger = loggerFactory.CreateLogger<ListenerServer>();
+            listen.Use(next => tls is null ? H2cPriorKnowledge.Detect(next) : TlsTermination.Wrap(next, tls, logger));
         });
 
         // With inline socket completions (RuntimeSettings), run Kestrel's continuations on the epoll thread too: a
