@@ -55,6 +55,7 @@ internal static partial class TlsTermination
             var features = new TlsFeatures(ssl);
             connection.Features.Set<ITlsConnectionFeature>(features);
             connection.Features.Set<ITlsApplicationProtocolFeature>(features);
+            connection.Features.Set(DownstreamTls.Instance);
             var input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
             var output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
             connection.Transport = new Pipe(input, output);
