@@ -46,6 +46,11 @@ internal static class GatewayGenerator
             var name = string.Create(CultureInfo.InvariantCulture, $"gateway|{port}");
             var bound = pod.GatewayPorts.TryGetValue(port, out var mapped) ? mapped : port;
             var tls = Tls(mesh, pod, port, all, notes);
+            if (tls is { Contexts.IsEmpty: true })
+            {
+                continue; // no server on the port has a usable credential: nothing to serve (each was noted)
+            }
+
             var servers = all.Where(s => tls is null || GatewayTlsBuilder.Terminates(s.Server)).Select(s => (s.Gateway, s.Server)).ToList();
             listeners.Add(new Listener
             {
