@@ -46,8 +46,14 @@ internal static partial class TlsTermination
                 catch (Exception e)
                 {
                     // A failed handshake is the client's business (no certificate, unknown SNI, plaintext on a TLS port).
+                    // Returning closes the connection gracefully, so the TLS alert SslStream wrote reaches the client
+                    // ("certificate required" rather than a reset); only a stalled handshake is cut off hard.
                     LogHandshakeFailed(logger, connection.RemoteEndPoint, e.Message);
-                    connection.Abort();
+                    if (e is OperationCanceledException)
+                    {
+                        connection.Abort();
+                    }
+
                     return;
                 }
             }
