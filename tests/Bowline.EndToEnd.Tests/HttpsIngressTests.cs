@@ -54,6 +54,26 @@ public sealed class HttpsIngressTests
             Assert.Contains("BEGIN CERTIFICATE", dump.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain("PRIVATE KEY", dump.Stdout, StringComparison.Ordinal);
 
+            // Rotation: a new certificate in the Secret alone reaches the gateway and is served to new connections.
+            foreach (var args in (string[][])[
+                ["req", "-out", "rotated.csr", "-newkey", "rsa:2048", "-nodes", "-keyout", $"{Host}.key", "-subj", $"/CN={Host}/O=rotated organization"],
+                ["x509", "-req", "-sha256", "-days", "365", "-CA", "example.com.crt", "-CAkey", "example.com.key", "-set_serial", "2", "-in", "rotated.csr", "-out", $"{Host}.crt"]])
+            {
+                var made = await Tool.RunAsync(certs, "openssl", args);
+                Assert.True(made.ExitCode == 0, made.ToString());
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(certs, "secret.yaml"), Secret(certs, withCa: false));
+            applied = await mesh.CliAsync("apply", "-f", Path.Combine(certs, "secret.yaml"));
+            Assert.True(applied.ExitCode == 0 && applied.Stdout.Contains("secret/bookinfo-credential configured", StringComparison.Ordinal), applied.ToString());
+            await Eventually.WaitAsync(async () =>
+            {
+                var r = await Tool.RunAsync(certs, "openssl", "s_client", "-connect", $"127.0.0.1:{https}", "-servername", Host, "-CAfile", "example.com.crt");
+                return r.Stdout.Contains($"subject=CN = {Host}, O = rotated organization", StringComparison.Ordinal) ? r : null;
+            }, TimeSpan.FromSeconds(20), "the rotated certificate to be served");
+            ok = await Curl(certs, https);
+            Assert.True(ok.Stdout == "200", ok.ToString());
+
             // MUTUAL: the Secret now carries ca.crt (Istio's generic secret form); the same listener switches mode.
             await File.WriteAllTextAsync(Path.Combine(certs, "secret.yaml"), Secret(certs, withCa: true));
             await File.WriteAllTextAsync(Path.Combine(certs, "gateway.yaml"), Gateway("MUTUAL", https, http));
