@@ -135,12 +135,12 @@ public class NotYetSupportedTests
     }
 
     [Fact]
-    public void Validate_IstioMutualServerAndCipherSuites_WarnThatTheyAreIgnored()
+    public void Validate_IstioMutualServerAndUnknownCipherSuite_WarnThatTheyAreIgnored()
     {
         Assert.Equal(
             [
                 "x.yaml:12: spec.servers[0].tls.mode: HTTPS servers with TLS mode ISTIO_MUTUAL are not supported by Bowline yet; ignored",
-                "x.yaml:16: spec.servers[1].tls.cipherSuites: not supported by Bowline yet; ignored",
+                "x.yaml:16: spec.servers[1].tls.cipherSuites[1]: unknown or unsupported cipher suite \"RC4-MD5\"; ignored",
             ],
             Warnings("""
                 apiVersion: networking.istio.io/v1
@@ -158,7 +158,7 @@ public class NotYetSupportedTests
                   - port: {number: 8443, name: https-2, protocol: HTTPS}
                     hosts: ["*"]
                     tls: {mode: SIMPLE, credentialName: cert,
-                      cipherSuites: [ECDHE-RSA-AES256-GCM-SHA384]}
+                      cipherSuites: [ECDHE-RSA-AES256-GCM-SHA384, RC4-MD5]}
                 """));
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Bowline.Api.Xds;
@@ -139,6 +140,37 @@ public sealed class TlsTerminationTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
         Assert.Equal("HTTP/1.1", response.Headers.GetValues("x-seen-protocol").Single());
+    }
+
+    [Fact]
+    public async Task CipherSuitesAndMaxVersion_OnlyTheListedTls12SuiteIsNegotiated()
+    {
+        await using var proxy = new ProxyUnderTest();
+        await proxy.ApplyAsync(Gateway(1, Context("gw", _pki.Server("a.example.com"), serverNames: "*") with
+        {
+            MaxProtocolVersion = TlsVersion.Tls12,
+            CipherSuites = ["ECDHE-ECDSA-AES256-GCM-SHA384"],
+        }));
+        var endpoint = proxy.ListenerEndpoint("gateway|443");
+
+        async Task<TlsCipherSuite> HandshakeAsync(SslProtocols protocols, TlsCipherSuite? only = null)
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(endpoint);
+            await using var ssl = new SslStream(tcp.GetStream());
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "a.example.com",
+                EnabledSslProtocols = protocols,
+                CipherSuitesPolicy = only is { } suite && OperatingSystem.IsLinux() ? new CipherSuitesPolicy([suite]) : null,
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors),
+            });
+            return ssl.NegotiatedCipherSuite;
+        }
+
+        Assert.Equal(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, await HandshakeAsync(SslProtocols.Tls12 | SslProtocols.Tls13));
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(SslProtocols.Tls12, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256));
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(SslProtocols.Tls13)); // above maxProtocolVersion
     }
 
     [Fact]

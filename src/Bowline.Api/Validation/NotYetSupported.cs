@@ -1,4 +1,5 @@
 using Bowline.Api.Resources;
+using Bowline.Api.Tls;
 
 namespace Bowline.Api.Validation;
 
@@ -112,7 +113,13 @@ internal static class NotYetSupported
                 Warn(r, tls.CredentialNames.Count > 0 ? tls.CredentialNames : null, $"{path}.tls.credentialNames");
                 Warn(r, tls.VerifyCertificateSpki.Count > 0 ? tls.VerifyCertificateSpki : null, $"{path}.tls.verifyCertificateSpki");
                 Warn(r, tls.VerifyCertificateHash.Count > 0 ? tls.VerifyCertificateHash : null, $"{path}.tls.verifyCertificateHash");
-                Warn(r, tls.CipherSuites.Count > 0 ? tls.CipherSuites : null, $"{path}.tls.cipherSuites");
+                for (var c = 0; c < tls.CipherSuites.Count; c++)
+                {
+                    if (!CipherSuiteNames.Iana.ContainsKey(tls.CipherSuites[c]))
+                    {
+                        r.Report($"{path}.tls.cipherSuites[{c}]", $"unknown or unsupported cipher suite \"{tls.CipherSuites[c]}\"; ignored");
+                    }
+                }
             }
             else if (protocol == "HTTPS")
             {

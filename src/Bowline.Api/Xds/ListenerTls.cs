@@ -55,6 +55,9 @@ public sealed record TlsContext
     public TlsVersion? MinProtocolVersion { get; init; }
     /// <summary>Null: the proxy's default (TLS 1.3).</summary>
     public TlsVersion? MaxProtocolVersion { get; init; }
-    /// <summary>A client certificate must carry one of these SANs (DNS, URI or IP); empty means any.</summary>
+    /// <summary>A client certificate must carry one of these SANs (DNS or IP); empty means any.</summary>
     public ImmutableArray<string> SubjectAltNames { get; init; } = [];
+    /// <summary>TLS 1.2 suites allowed, Envoy's names (CipherSuiteNames); empty means the platform's defaults. TLS 1.3
+    /// suites stay enabled, as in Envoy.</summary>
+    public ImmutableArray<string> CipherSuites { get; init; } = [];
 }

@@ -104,7 +104,7 @@ public sealed class GatewayTlsGenerationTests
               ca.crt: {{B64(Ca.Cert)}}
             """;
         var c = Generate(HttpbinService, generic,
-            GatewayYaml("{mode: MUTUAL, credentialName: httpbin-credential, minProtocolVersion: TLSV1_3, subjectAltNames: [client.example.com]}"),
+            GatewayYaml("{mode: MUTUAL, credentialName: httpbin-credential, minProtocolVersion: TLSV1_3, subjectAltNames: [client.example.com], cipherSuites: [ECDHE-ECDSA-AES256-GCM-SHA384, NOT-A-SUITE]}"),
             VirtualService).Config;
 
         var context = Assert.Single(Assert.Single(c.Listeners).Tls!.Contexts);
@@ -114,6 +114,7 @@ public sealed class GatewayTlsGenerationTests
         Assert.Equal(TlsVersion.Tls13, context.MinProtocolVersion);
         Assert.Null(context.MaxProtocolVersion);
         Assert.Equal(["client.example.com"], context.SubjectAltNames.ToArray());
+        Assert.Equal(["ECDHE-ECDSA-AES256-GCM-SHA384"], context.CipherSuites.ToArray());
     }
 
     [Fact]

@@ -83,6 +83,10 @@ internal static class TlsCompiler
             EnabledSslProtocols = Protocols(context.MinProtocolVersion ?? TlsVersion.Tls12, context.MaxProtocolVersion ?? TlsVersion.Tls13, where),
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };
+        if (!context.CipherSuites.IsEmpty && OperatingSystem.IsLinux())
+        {
+            options.CipherSuitesPolicy = CipherSuites(context.CipherSuites, where);
+        }
 
         if (context.Mode != TlsTerminationMode.Simple)
         {
@@ -104,6 +108,26 @@ internal static class TlsCompiler
         }
 
         return options;
+    }
+
+    private static readonly TlsCipherSuite[] Tls13Suites =
+        [TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256];
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static CipherSuitesPolicy CipherSuites(IEnumerable<string> names, string where)
+    {
+        var suites = new List<TlsCipherSuite>(Tls13Suites);
+        foreach (var name in names)
+        {
+            if (!CipherSuiteNames.Iana.TryGetValue(name, out var iana) || !Enum.TryParse<TlsCipherSuite>(iana, out var suite))
+            {
+                throw new ConfigException($"{where}: unknown cipher suite {name}");
+            }
+
+            suites.Add(suite);
+        }
+
+        return new CipherSuitesPolicy(suites);
     }
 
     private static string? Material(string? pem, string? file, string where, string what)
