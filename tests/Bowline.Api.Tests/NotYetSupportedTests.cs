@@ -127,7 +127,7 @@ public class NotYetSupportedTests
                 tls: {mode: SIMPLE, credentialName: cert, minProtocolVersion: TLSV1_2}
               - port: {number: 443, name: https-b, protocol: HTTPS}
                 hosts: [b.example.com]
-                tls: {mode: MUTUAL, credentialName: cert-b, subjectAltNames: [client.example.com]}
+                tls: {mode: MUTUAL, credentialName: cert-b, subjectAltNames: [client.example.com], verifyCertificateHash: ["AB:CD"]}
               - port: {number: 443, name: https-c, protocol: HTTPS}
                 hosts: [c.example.com]
                 tls: {mode: OPTIONAL_MUTUAL, serverCertificate: /c/cert.pem, privateKey: /c/key.pem, caCertificates: /c/ca.pem}

@@ -202,6 +202,35 @@ public sealed class TlsTerminationTests : IDisposable
     }
 
     [Fact]
+    public async Task Mutual_PinnedByCertificateHashOrKeyHash_OnlyThePinnedClientIsServed()
+    {
+        await using var backend = await TestBackend.StartAsync("httpbin");
+        await using var proxy = new ProxyUnderTest();
+        using var pinned = _pki.Client("pinned.example.com").ToCertificate();
+        using var byKey = _pki.Client("by-key.example.com").ToCertificate();
+        using var other = _pki.Client("other.example.com").ToCertificate();
+        var hash = string.Join(':', System.Security.Cryptography.SHA256.HashData(pinned.RawData).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        var spki = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(byKey.PublicKey.ExportSubjectPublicKeyInfo()));
+        await proxy.ApplyAsync(Gateway(backend.Port,
+            Context("gw", _pki.Server("a.example.com"), TlsTerminationMode.Mutual, _pki.CaPem, "a.example.com") with
+            {
+                VerifyCertificateHash = [hash],
+                VerifyCertificateSpki = [spki],
+            }));
+        var endpoint = proxy.ListenerEndpoint("gateway|443");
+        var url = $"https://a.example.com:{endpoint.Port}/";
+
+        foreach (var allowed in (X509Certificate2[])[pinned, byKey])
+        {
+            using var client = Https(endpoint, [], allowed);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(url)).StatusCode);
+        }
+
+        using var stranger = Https(endpoint, [], other);
+        await Assert.ThrowsAsync<HttpRequestException>(() => stranger.GetAsync(url));
+    }
+
+    [Fact]
     public async Task OptionalMutual_ClientWithoutCertificate_IsServed()
     {
         await using var backend = await TestBackend.StartAsync("httpbin");

@@ -111,8 +111,6 @@ internal static class NotYetSupported
                 // TLS termination is supported; these refinements of it are not.
                 Warn(r, tls.CaCrl, $"{path}.tls.caCrl");
                 Warn(r, tls.CredentialNames.Count > 0 ? tls.CredentialNames : null, $"{path}.tls.credentialNames");
-                Warn(r, tls.VerifyCertificateSpki.Count > 0 ? tls.VerifyCertificateSpki : null, $"{path}.tls.verifyCertificateSpki");
-                Warn(r, tls.VerifyCertificateHash.Count > 0 ? tls.VerifyCertificateHash : null, $"{path}.tls.verifyCertificateHash");
                 for (var c = 0; c < tls.CipherSuites.Count; c++)
                 {
                     if (!CipherSuiteNames.Iana.ContainsKey(tls.CipherSuites[c]))

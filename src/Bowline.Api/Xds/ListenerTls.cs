@@ -57,6 +57,11 @@ public sealed record TlsContext
     public TlsVersion? MaxProtocolVersion { get; init; }
     /// <summary>A client certificate must carry one of these SANs (DNS or IP); empty means any.</summary>
     public ImmutableArray<string> SubjectAltNames { get; init; } = [];
+    /// <summary>Client certificate pins (Envoy's verify_certificate_hash): hex SHA-256 of the DER certificate, colons
+    /// optional. With <see cref="VerifyCertificateSpki"/>, a match in either list is enough; empty means no pin.</summary>
+    public ImmutableArray<string> VerifyCertificateHash { get; init; } = [];
+    /// <summary>Client key pins (verify_certificate_spki): base64 SHA-256 of the DER SubjectPublicKeyInfo.</summary>
+    public ImmutableArray<string> VerifyCertificateSpki { get; init; } = [];
     /// <summary>TLS 1.2 suites allowed, Envoy's names (CipherSuiteNames); empty means the platform's defaults. TLS 1.3
     /// suites stay enabled, as in Envoy.</summary>
     public ImmutableArray<string> CipherSuites { get; init; } = [];

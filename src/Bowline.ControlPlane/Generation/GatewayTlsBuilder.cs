@@ -37,6 +37,8 @@ internal static class GatewayTlsBuilder
             MinProtocolVersion = Version(tls.MinProtocolVersion),
             MaxProtocolVersion = Version(tls.MaxProtocolVersion),
             SubjectAltNames = [.. tls.SubjectAltNames],
+            VerifyCertificateHash = [.. tls.VerifyCertificateHash],
+            VerifyCertificateSpki = [.. tls.VerifyCertificateSpki],
             // Unknown names are dropped, as Istio filters them (validation warned).
             CipherSuites = [.. tls.CipherSuites.Where(CipherSuiteNames.Iana.ContainsKey)],
         };

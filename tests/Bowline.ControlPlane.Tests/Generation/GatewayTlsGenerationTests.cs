@@ -104,7 +104,7 @@ public sealed class GatewayTlsGenerationTests
               ca.crt: {{B64(Ca.Cert)}}
             """;
         var c = Generate(HttpbinService, generic,
-            GatewayYaml("{mode: MUTUAL, credentialName: httpbin-credential, minProtocolVersion: TLSV1_3, subjectAltNames: [client.example.com], cipherSuites: [ECDHE-ECDSA-AES256-GCM-SHA384, NOT-A-SUITE]}"),
+            GatewayYaml("{mode: MUTUAL, credentialName: httpbin-credential, minProtocolVersion: TLSV1_3, subjectAltNames: [client.example.com], cipherSuites: [ECDHE-ECDSA-AES256-GCM-SHA384, NOT-A-SUITE], verifyCertificateHash: ['AB:CD'], verifyCertificateSpki: [q83v]}"),
             VirtualService).Config;
 
         var context = Assert.Single(Assert.Single(c.Listeners).Tls!.Contexts);
@@ -115,6 +115,8 @@ public sealed class GatewayTlsGenerationTests
         Assert.Null(context.MaxProtocolVersion);
         Assert.Equal(["client.example.com"], context.SubjectAltNames.ToArray());
         Assert.Equal(["ECDHE-ECDSA-AES256-GCM-SHA384"], context.CipherSuites.ToArray());
+        Assert.Equal(["AB:CD"], context.VerifyCertificateHash.ToArray());
+        Assert.Equal(["q83v"], context.VerifyCertificateSpki.ToArray());
     }
 
     [Fact]

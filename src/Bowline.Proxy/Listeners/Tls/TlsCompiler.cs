@@ -102,7 +102,11 @@ internal static class TlsCompiler
                 throw new ConfigException($"{where}: CA certificates: {e.Message}");
             }
 
-            var verifier = new ClientCertificateVerifier(ca, context.Mode == TlsTerminationMode.OptionalMutual, [.. context.SubjectAltNames]);
+            var verifier = new ClientCertificateVerifier(ca, context.Mode == TlsTerminationMode.OptionalMutual, [.. context.SubjectAltNames])
+            {
+                Hashes = [.. context.VerifyCertificateHash.Select(h => h.Replace(":", "", StringComparison.Ordinal).ToUpperInvariant())],
+                Spkis = [.. context.VerifyCertificateSpki],
+            };
             options.ClientCertificateRequired = true; // asked for; OPTIONAL_MUTUAL accepts a client that has none
             options.RemoteCertificateValidationCallback = verifier.Verify;
         }
@@ -171,9 +175,15 @@ internal static class TlsCompiler
     }
 #pragma warning restore SYSLIB0039, CA5397
 
-    /// <summary>Client certificates must chain to the server's CA bundle (and no other root) and carry a wanted SAN.</summary>
+    /// <summary>
+    /// Client certificates must chain to the server's CA bundle (and no other root), carry a wanted SAN, and match a
+    /// pin (certificate hash or key hash) when pins are set.
+    /// </summary>
     private sealed class ClientCertificateVerifier(X509Certificate2Collection ca, bool optional, string[] subjectAltNames)
     {
+        public string[] Hashes { get; init; } = [];
+        public string[] Spkis { get; init; } = [];
+
         public bool Verify(object sender, X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
         {
             if (certificate is null)
@@ -194,7 +204,19 @@ internal static class TlsCompiler
                 }
             }
 
-            return chain.Build(leaf) && HasWantedName(leaf);
+            return chain.Build(leaf) && HasWantedName(leaf) && IsPinned(leaf);
+        }
+
+        private bool IsPinned(X509Certificate2 leaf)
+        {
+            if (Hashes.Length == 0 && Spkis.Length == 0)
+            {
+                return true;
+            }
+
+            var hash = Convert.ToHexString(SHA256.HashData(leaf.RawData));
+            var spki = Convert.ToBase64String(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()));
+            return Hashes.Contains(hash, StringComparer.Ordinal) || Spkis.Contains(spki, StringComparer.Ordinal);
         }
 
         private bool HasWantedName(X509Certificate2 leaf)
