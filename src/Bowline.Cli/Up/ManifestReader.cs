@@ -28,7 +28,8 @@ internal sealed record DeploymentManifest
 internal sealed record DeclaredPort(int ContainerPort, string? Name);
 
 /// <summary>An Istio Gateway's server ports and the workload selector they are for.</summary>
-internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports);
+/// <param name="HttpsPorts">Ports of HTTPS servers (served with TLS), for the summary's https:// addresses.</param>
+internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports, ImmutableArray<int> HttpsPorts = default);
 
 internal sealed record Manifests(ImmutableArray<DeploymentManifest> Deployments, ImmutableArray<GatewayManifest> Gateways);
 
@@ -133,7 +134,12 @@ internal static class ManifestReader
             .OfType<int>()
             .Distinct()
             .ToImmutableArray();
-        return new GatewayManifest(Scalar(Map(root, "metadata"), "name") ?? "", Strings(Map(spec, "selector")), ports);
+        var httpsPorts = Seq(spec, "servers").OfType<YamlMappingNode>()
+            .Where(server => string.Equals(Scalar(Map(server, "port"), "protocol"), "HTTPS", StringComparison.OrdinalIgnoreCase))
+            .Select(server => Int(Map(server, "port"), "number", file))
+            .OfType<int>()
+            .ToImmutableArray();
+        return new GatewayManifest(Scalar(Map(root, "metadata"), "name") ?? "", Strings(Map(spec, "selector")), ports, httpsPorts);
     }
 
     private static YamlNode? Child(YamlMappingNode? map, string key) =>

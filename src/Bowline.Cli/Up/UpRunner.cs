@@ -20,6 +20,8 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
     private const int TailLines = 20;
 
     private readonly BowlineHome _home = context.Home;
+    // Gateway server ports served with TLS, so the summary prints them as https://.
+    private HashSet<int> _httpsPorts = [];
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
@@ -38,6 +40,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         {
             files = ConfigFileLoader.Load([options.Directory]);
             manifests = ManifestReader.Read(files);
+            _httpsPorts = [.. manifests.Gateways.SelectMany(g => g.HttpsPorts.IsDefault ? [] : g.HttpsPorts)];
         }
         catch (Exception e) when (e is ConfigFileException or ManifestException)
         {
@@ -210,9 +213,10 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         output.WriteLine();
         foreach (var (serverPort, bound) in plan.Gateway.Pod.GatewayPorts.OrderBy(kv => kv.Key))
         {
+            var scheme = _httpsPorts.Contains(serverPort) ? "https" : "http";
             output.WriteLine(serverPort == bound
-                ? $"gateway        http://127.0.0.1:{bound}/"
-                : $"gateway        http://127.0.0.1:{bound}/   (Gateway port {serverPort})");
+                ? $"gateway        {scheme}://127.0.0.1:{bound}/"
+                : $"gateway        {scheme}://127.0.0.1:{bound}/   (Gateway port {serverPort})");
         }
         output.WriteLine($"control plane  {controlPlane.ToString().TrimEnd('/')}");
         foreach (var pod in plan.Pods)
