@@ -109,10 +109,39 @@ public class NotYetSupportedTests
     }
 
     [Fact]
-    public void Validate_HttpsServer_WarnsThatItIsIgnored()
+    public void Validate_HttpsTerminationAndHttpsRedirect_AreSupportedSoNoWarning()
+    {
+        Assert.Empty(Warnings("""
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata:
+              name: gw
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 8080, name: http, protocol: HTTP}
+                hosts: ["*"]
+                tls: {httpsRedirect: true}
+              - port: {number: 443, name: https, protocol: HTTPS}
+                hosts: [a.example.com]
+                tls: {mode: SIMPLE, credentialName: cert, minProtocolVersion: TLSV1_2}
+              - port: {number: 443, name: https-b, protocol: HTTPS}
+                hosts: [b.example.com]
+                tls: {mode: MUTUAL, credentialName: cert-b, subjectAltNames: [client.example.com], verifyCertificateHash: ["AB:CD"]}
+              - port: {number: 443, name: https-c, protocol: HTTPS}
+                hosts: [c.example.com]
+                tls: {mode: OPTIONAL_MUTUAL, serverCertificate: /c/cert.pem, privateKey: /c/key.pem, caCertificates: /c/ca.pem}
+            """));
+    }
+
+    [Fact]
+    public void Validate_IstioMutualServerAndUnknownCipherSuite_WarnThatTheyAreIgnored()
     {
         Assert.Equal(
-            ["x.yaml:8: spec.servers[0].port.protocol: HTTPS servers are not supported by Bowline yet; ignored"],
+            [
+                "x.yaml:12: spec.servers[0].tls.mode: HTTPS servers with TLS mode ISTIO_MUTUAL are not supported by Bowline yet; ignored",
+                "x.yaml:16: spec.servers[1].tls.cipherSuites[1]: unknown or unsupported cipher suite \"RC4-MD5\"; ignored",
+            ],
             Warnings("""
                 apiVersion: networking.istio.io/v1
                 kind: Gateway
@@ -123,7 +152,13 @@ public class NotYetSupportedTests
                   servers:
                   - port: {number: 443, name: https, protocol: HTTPS}
                     hosts: ["*"]
-                    tls: {mode: SIMPLE, credentialName: cert}
+                    tls:
+                      credentialName: cert
+                      mode: ISTIO_MUTUAL
+                  - port: {number: 8443, name: https-2, protocol: HTTPS}
+                    hosts: ["*"]
+                    tls: {mode: SIMPLE, credentialName: cert,
+                      cipherSuites: [ECDHE-RSA-AES256-GCM-SHA384, RC4-MD5]}
                 """));
     }
 

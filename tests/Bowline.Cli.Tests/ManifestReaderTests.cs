@@ -101,6 +101,30 @@ public sealed class ManifestReaderTests
         Assert.Equal("bookinfo-gateway", g.Name);
         Assert.Equal([8080, 8443], g.Ports.ToArray());
         Assert.Equal("ingressgateway", g.Selector["istio"]);
+        Assert.Empty(g.HttpsPorts);
+    }
+
+    [Fact]
+    public void ReadsWhichGatewayPortsServeHttps()
+    {
+        var manifests = ManifestReader.Read([File("/m/gw.yaml", """
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: secure}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 8080, name: http, protocol: HTTP}
+                hosts: ["*"]
+                tls: {httpsRedirect: true}
+              - port: {number: 8443, name: https, protocol: HTTPS}
+                hosts: ["*"]
+                tls: {mode: SIMPLE, credentialName: cert}
+            """)]);
+
+        var g = Assert.Single(manifests.Gateways);
+        Assert.Equal([8080, 8443], g.Ports.ToArray());
+        Assert.Equal([8443], g.HttpsPorts.ToArray());
     }
 
     [Fact]

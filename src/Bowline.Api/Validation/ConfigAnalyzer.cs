@@ -1,4 +1,5 @@
 using Bowline.Api.Resources;
+using Bowline.Api.Tls;
 using Bowline.Api.Yaml;
 
 namespace Bowline.Api.Validation;
@@ -14,6 +15,7 @@ internal sealed class ConfigAnalyzer
     private readonly Dictionary<string, HashSet<string>> _subsetsByHost = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _gateways = new(StringComparer.Ordinal);
     private readonly HashSet<string> _providers = new(StringComparer.Ordinal) { TelemetryRules.EnvoyProvider };
+    private readonly Dictionary<string, KubeSecret> _secrets = new(StringComparer.Ordinal);
 
     private ConfigAnalyzer(IReadOnlyList<ParsedResource> world)
     {
@@ -30,6 +32,9 @@ internal sealed class ConfigAnalyzer
                     break;
                 case ConfigMap { Mesh: { } mesh }:
                     _providers.UnionWith(mesh.ExtensionProviders.Select(p => p.Name));
+                    break;
+                case KubeSecret secret:
+                    _secrets[$"{secret.EffectiveNamespace}/{secret.Metadata.Name}"] = secret;
                     break;
                 case Resources.Gateway:
                     _gateways.Add($"{resource.EffectiveNamespace}/{resource.Metadata.Name}");
@@ -67,6 +72,10 @@ internal sealed class ConfigAnalyzer
                     var first = scopes[telemetry.EffectiveNamespace];
                     reporter.Report("metadata.name", $"namespace {telemetry.EffectiveNamespace} already has a Telemetry without selector ({first.Resource.Metadata.Name} at {first.Location.File}:{first.Location.Line}); only the first created applies");
                 }
+            }
+            else if (parsed.Resource is Resources.Gateway gateway)
+            {
+                analyzer.Credentials(gateway, new Reporter(parsed, warnings, DiagnosticSeverity.Warning));
             }
         }
         return warnings;
@@ -153,6 +162,48 @@ internal sealed class ConfigAnalyzer
             Providers(spec.AccessLogging[i].Providers, $"spec.accessLogging[{i}].providers");
         }
     }
+
+    /// <summary>
+    /// Istio's analyzer (IST0101) for credentialName: the Secret must exist where the gateway workload runs. Bowline's
+    /// ingress gateway runs in istio-system; a Secret in the Gateway's own namespace is accepted too.
+    /// </summary>
+    private void Credentials(Resources.Gateway gateway, Reporter r)
+    {
+        for (var i = 0; i < gateway.Spec.Servers.Count; i++)
+        {
+            if (gateway.Spec.Servers[i].Tls is not { CredentialName: { Length: > 0 } credential } tls
+                || tls.Mode is not (ServerTlsMode.Simple or ServerTlsMode.Mutual or ServerTlsMode.OptionalMutual))
+            {
+                continue;
+            }
+
+            var path = $"spec.servers[{i}].tls.credentialName";
+            var name = SecretCredential.SecretName(credential);
+            var secret = FindSecret(name, gateway.EffectiveNamespace);
+            if (secret is null)
+            {
+                r.Report(path, $"referenced credential not found: no Secret \"{name}\" in namespace {GatewayNamespace}{(gateway.EffectiveNamespace == GatewayNamespace ? "" : " or " + gateway.EffectiveNamespace)}");
+                continue;
+            }
+
+            var material = SecretCredential.From(secret);
+            if (material.Certificate is null || material.PrivateKey is null)
+            {
+                r.Report(path, $"the Secret \"{name}\" has no certificate and key (tls.crt and tls.key, or cert and key)");
+            }
+
+            if (tls.Mode is ServerTlsMode.Mutual && material.CaCertificates is null
+                && FindSecret(name + SecretCredential.CaSecretSuffix, gateway.EffectiveNamespace) is null)
+            {
+                r.Report(path, $"MUTUAL TLS needs a CA: neither the Secret \"{name}\" (ca.crt or cacert) nor a Secret \"{name}{SecretCredential.CaSecretSuffix}\" has one");
+            }
+        }
+    }
+
+    private const string GatewayNamespace = "istio-system";
+
+    private KubeSecret? FindSecret(string name, string gatewayNamespace) =>
+        _secrets.GetValueOrDefault($"{GatewayNamespace}/{name}") ?? _secrets.GetValueOrDefault($"{gatewayNamespace}/{name}");
 
     private void GatewayReference(string name, string ns, string path, Reporter r)
     {

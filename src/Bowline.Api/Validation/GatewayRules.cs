@@ -69,11 +69,15 @@ internal static class GatewayRules
         {
             if (tls.ServerCertificate is null)
             {
-                r.Report($"{path}.serverCertificate", $"{tls.Mode.Value.ToString().ToUpperInvariant()} TLS requires serverCertificate (or credentialName)");
+                r.Report($"{path}.serverCertificate", $"{ModeName(tls.Mode.Value)} TLS requires serverCertificate (or credentialName)");
             }
             if (tls.PrivateKey is null)
             {
-                r.Report($"{path}.privateKey", $"{tls.Mode.Value.ToString().ToUpperInvariant()} TLS requires privateKey (or credentialName)");
+                r.Report($"{path}.privateKey", $"{ModeName(tls.Mode.Value)} TLS requires privateKey (or credentialName)");
+            }
+            if (tls.Mode is ServerTlsMode.Mutual && tls.CaCertificates is null)
+            {
+                r.Report($"{path}.caCertificates", "MUTUAL TLS requires caCertificates (or credentialName)");
             }
         }
         if (hasFiles && hasCredential)
@@ -85,4 +89,6 @@ internal static class GatewayRules
             r.Report($"{path}.minProtocolVersion", "minProtocolVersion is higher than maxProtocolVersion");
         }
     }
+
+    private static string ModeName(ServerTlsMode mode) => mode == ServerTlsMode.OptionalMutual ? "OPTIONAL_MUTUAL" : mode.ToString().ToUpperInvariant();
 }

@@ -1,4 +1,5 @@
 using Bowline.Api.Resources;
+using Bowline.Api.Tls;
 
 namespace Bowline.Api.Validation;
 
@@ -122,21 +123,46 @@ internal static class NotYetSupported
     {
         for (var i = 0; i < spec.Servers.Count; i++)
         {
-            var protocol = spec.Servers[i].Port.Protocol.ToUpperInvariant();
+            var server = spec.Servers[i];
+            var path = $"spec.servers[{i}]";
+            var protocol = server.Port.Protocol.ToUpperInvariant();
             // TCP servers (MONGO/REDIS/MYSQL as opaque TCP) and TLS/HTTPS passthrough servers are served.
             if (protocol is "TCP" or "MONGO" or "REDIS" or "MYSQL"
-                || (protocol is "TLS" or "HTTPS" && spec.Servers[i].Tls?.Mode == ServerTlsMode.Passthrough))
+                || (protocol is "TLS" or "HTTPS" && server.Tls?.Mode == ServerTlsMode.Passthrough))
             {
                 continue;
             }
 
-            if (protocol is not ("HTTP" or "HTTP2" or "GRPC"))
+            if (protocol == "HTTPS" && server.Tls is { Mode: ServerTlsMode.Simple or ServerTlsMode.Mutual or ServerTlsMode.OptionalMutual } tls)
             {
-                r.Report($"spec.servers[{i}].port.protocol", $"{protocol} servers are {Ignored}");
+                // TLS termination is supported; these refinements of it are not.
+                Warn(r, tls.CaCrl, $"{path}.tls.caCrl");
+                Warn(r, tls.CredentialNames.Count > 0 ? tls.CredentialNames : null, $"{path}.tls.credentialNames");
+                for (var c = 0; c < tls.CipherSuites.Count; c++)
+                {
+                    if (!CipherSuiteNames.Iana.ContainsKey(tls.CipherSuites[c]))
+                    {
+                        r.Report($"{path}.tls.cipherSuites[{c}]", $"unknown or unsupported cipher suite \"{tls.CipherSuites[c]}\"; ignored");
+                    }
+                }
             }
-            else if (spec.Servers[i].Tls is not null)
+            else if (protocol == "HTTPS")
             {
-                r.Report($"spec.servers[{i}].tls", Ignored);
+                var mode = server.Tls?.Mode switch
+                {
+                    null or ServerTlsMode.Passthrough => "PASSTHROUGH",
+                    ServerTlsMode.AutoPassthrough => "AUTO_PASSTHROUGH",
+                    _ => "ISTIO_MUTUAL",
+                };
+                r.Report($"{path}.tls.mode", $"HTTPS servers with TLS mode {mode} are {Ignored}");
+            }
+            else if (protocol is not ("HTTP" or "HTTP2" or "GRPC"))
+            {
+                r.Report($"{path}.port.protocol", $"{protocol} servers are {Ignored}");
+            }
+            else if (server.Tls is { HttpsRedirect: not true })
+            {
+                r.Report($"{path}.tls", $"TLS settings other than httpsRedirect on a plaintext server are {Ignored}");
             }
         }
     }

@@ -41,6 +41,9 @@ internal static class ResourceRules
             case Deployment deployment:
                 KubernetesRules.Check(deployment.Spec, reporter);
                 break;
+            case KubeSecret secret:
+                SecretRules.Check(secret, reporter);
+                break;
         }
     }
 }

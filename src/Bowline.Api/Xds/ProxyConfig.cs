@@ -59,6 +59,9 @@ public sealed record Listener
     /// requests through Inbound ones. Null: every such label is "unknown".
     /// </summary>
     public WorkloadMetadata? Workload { get; init; }
+
+    /// <summary>Gateway listeners: TLS termination (HTTPS servers); null means plaintext (HTTP/1.1 and h2c).</summary>
+    public ListenerTls? Tls { get; init; }
 }
 
 public enum ListenerProtocol

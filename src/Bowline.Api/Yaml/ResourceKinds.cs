@@ -31,6 +31,7 @@ internal static class ResourceKinds
     {
         [("", "Service")] = ("v1", typeof(KubeService)),
         [("", "ServiceAccount")] = ("v1", typeof(ServiceAccount)),
+        [("", "Secret")] = ("v1", typeof(KubeSecret)),
         [("apps", "Deployment")] = ("v1", typeof(Deployment)),
         [("", "ConfigMap")] = ("v1", typeof(ConfigMap)),
         // Bowline's own kinds go through the same path: one group, one version each.

@@ -28,7 +28,8 @@ internal sealed record DeploymentManifest
 internal sealed record DeclaredPort(int ContainerPort, string? Name);
 
 /// <summary>An Istio Gateway's server ports and the workload selector they are for.</summary>
-internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports)
+/// <param name="HttpsPorts">Ports of HTTPS servers (served with TLS), for the summary's https:// addresses.</param>
+internal sealed record GatewayManifest(string Name, ImmutableDictionary<string, string> Selector, ImmutableArray<int> Ports, ImmutableArray<int> HttpsPorts = default)
 {
     /// <summary>Ports whose servers carry raw TCP or TLS passthrough (protocol TCP, TLS, MONGO...): not http:// URLs.</summary>
     public ImmutableArray<int> TcpPorts { get; init; } = [];
@@ -157,7 +158,12 @@ internal static class ManifestReader
             .OfType<int>()
             .Distinct()
             .ToImmutableArray();
-        return new GatewayManifest(Scalar(Map(root, "metadata"), "name") ?? "", Strings(Map(spec, "selector")), ports) { TcpPorts = tcpPorts };
+        var httpsPorts = Seq(spec, "servers").OfType<YamlMappingNode>()
+            .Where(server => string.Equals(Scalar(Map(server, "port"), "protocol"), "HTTPS", StringComparison.OrdinalIgnoreCase))
+            .Select(server => Int(Map(server, "port"), "number", file))
+            .OfType<int>()
+            .ToImmutableArray();
+        return new GatewayManifest(Scalar(Map(root, "metadata"), "name") ?? "", Strings(Map(spec, "selector")), ports, httpsPorts) { TcpPorts = tcpPorts };
     }
 
     private static YamlNode? Child(YamlMappingNode? map, string key) =>

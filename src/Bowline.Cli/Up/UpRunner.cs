@@ -20,6 +20,8 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
     private const int TailLines = 20;
 
     private readonly BowlineHome _home = context.Home;
+    // Gateway server ports served with TLS, so the summary prints them as https://.
+    private HashSet<int> _httpsPorts = [];
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
@@ -40,6 +42,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
             files = ConfigFileLoader.Load([options.Directory]);
             manifests = ManifestReader.Read(files);
             meshConfig = options.OutboundTrafficPolicy is { } mode ? MeshPlanner.MeshConfigFile(mode, manifests) : null;
+            _httpsPorts = [.. manifests.Gateways.SelectMany(g => g.HttpsPorts.IsDefault ? [] : g.HttpsPorts)];
         }
         catch (Exception e) when (e is ConfigFileException or ManifestException)
         {
@@ -259,7 +262,8 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
         output.WriteLine();
         foreach (var (serverPort, bound) in plan.Gateway.Pod.GatewayPorts.OrderBy(kv => kv.Key))
         {
-            var url = plan.TcpGatewayPorts.Contains(serverPort) ? $"tcp://127.0.0.1:{bound}" : $"http://127.0.0.1:{bound}/";
+            var scheme = _httpsPorts.Contains(serverPort) ? "https" : "http";
+            var url = plan.TcpGatewayPorts.Contains(serverPort) ? $"tcp://127.0.0.1:{bound}" : $"{scheme}://127.0.0.1:{bound}/";
             output.WriteLine(serverPort == bound
                 ? $"gateway        {url}"
                 : $"gateway        {url}   (Gateway port {serverPort})");

@@ -17,6 +17,7 @@ internal static class KindNames
         "Deployment" => "deployment.apps",
         "Service" => "service",
         "ServiceAccount" => "serviceaccount",
+        "Secret" => "secret",
         _ => kind.ToLowerInvariant(),
     };
 }

@@ -16,12 +16,13 @@ internal static class GatewayGenerator
 {
     public static ProxyConfig Build(MeshModel mesh, LocalPod pod, List<string> notes)
     {
-        var byPort = new SortedDictionary<int, List<(Gateway Gateway, Server Server)>>();
+        var byPort = new SortedDictionary<int, List<(Gateway Gateway, Server Server, int Index)>>();
         var tcpByPort = new SortedDictionary<int, List<(Gateway Gateway, Server Server)>>();
         foreach (var gw in mesh.Gateways.Where(g => Labels.Contains(pod.Labels, g.Spec.Selector)))
         {
-            foreach (var server in gw.Spec.Servers)
+            for (var index = 0; index < gw.Spec.Servers.Count; index++)
             {
+                var server = gw.Spec.Servers[index];
                 if (TcpGatewayListeners.Serves(gw, server, notes))
                 {
                     if (!tcpByPort.TryGetValue(server.Port.Number, out var tcpList))
@@ -33,10 +34,10 @@ internal static class GatewayGenerator
                     continue;
                 }
 
-                if (!Protocols.IsHttpServer(server.Port.Protocol) || server.Tls is not null)
+                if (!Protocols.IsHttpServer(server.Port.Protocol) && !GatewayTlsBuilder.Terminates(server))
                 {
                     notes.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"{gw.EffectiveNamespace}/{gw.Metadata.Name}: server port {server.Port.Number} ({server.Port.Protocol}) skipped: only HTTP, HTTP2 and GRPC servers are supported"));
+                        $"{gw.EffectiveNamespace}/{gw.Metadata.Name}: server port {server.Port.Number} ({server.Port.Protocol}) skipped: only HTTP, HTTP2, GRPC and HTTPS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL) servers are supported"));
                     continue;
                 }
 
@@ -45,7 +46,7 @@ internal static class GatewayGenerator
                     byPort[server.Port.Number] = list = [];
                 }
 
-                list.Add((gw, server));
+                list.Add((gw, server, index));
             }
         }
 
@@ -54,10 +55,17 @@ internal static class GatewayGenerator
         var clusterNames = new SortedSet<string>(StringComparer.Ordinal);
         // A gateway's LocalRateLimit covers all its traffic (Istio's GATEWAY context), or the named routes only.
         var rateLimits = RateLimitBuilder.For(mesh.LocalRateLimits, pod);
-        foreach (var (port, servers) in byPort)
+        foreach (var (port, all) in byPort)
         {
             var name = string.Create(CultureInfo.InvariantCulture, $"gateway|{port}");
             var bound = pod.GatewayPorts.TryGetValue(port, out var mapped) ? mapped : port;
+            var tls = Tls(mesh, pod, port, all, notes);
+            if (tls is { Contexts.IsEmpty: true })
+            {
+                continue; // no server on the port has a usable credential: nothing to serve (each was noted)
+            }
+
+            var servers = all.Where(s => tls is null || GatewayTlsBuilder.Terminates(s.Server)).Select(s => (s.Gateway, s.Server)).ToList();
             listeners.Add(new Listener
             {
                 Name = name,
@@ -67,6 +75,7 @@ internal static class GatewayGenerator
                 RouteTable = name,
                 RateLimit = rateLimits.Listener,
                 Workload = WorkloadMetadataBuilder.Of(pod),
+                Tls = tls,
             });
             var table = RateLimitBuilder.Apply(Table(mesh, pod, name, port, bound, servers, notes), rateLimits.Routes);
             tables.Add(table);
@@ -132,19 +141,27 @@ internal static class GatewayGenerator
             ImmutableArray<Route>? routes = null;
             foreach (var host in vs.Spec.Hosts)
             {
-                if (!boundServers.Any(s => Allows(s.Gateway, s.Server, host, ns)))
+                var covering = boundServers.FirstOrDefault(s => Allows(s.Gateway, s.Server, host, ns));
+                if (covering.Server is null)
                 {
                     continue;
                 }
 
-                IEnumerable<string> wanted = host == "*"
-                    ? ["*"]
-                    : [host, string.Create(CultureInfo.InvariantCulture, $"{host}:{port}"),
-                        string.Create(CultureInfo.InvariantCulture, $"{host}:{boundPort}")];
-                var domains = claimed.Claim(wanted.Distinct(StringComparer.OrdinalIgnoreCase));
+                var domains = claimed.Claim(Domains(host, port, boundPort));
                 if (domains.IsEmpty)
                 {
                     continue; // an earlier VirtualService has this host here (Istio would merge them)
+                }
+
+                if (Redirects(covering.Server))
+                {
+                    hosts.Add(new VirtualHost
+                    {
+                        Name = string.Create(CultureInfo.InvariantCulture, $"{host}:{port}"),
+                        Domains = domains,
+                        Routes = HttpsRedirect,
+                    });
+                    continue;
                 }
 
                 routes ??= RouteBuilder.Build(mesh, vs, new RouteContext(pod, port, bound), notes);
@@ -162,6 +179,24 @@ internal static class GatewayGenerator
             }
         }
 
+        // As Istio does, a redirecting server's hosts redirect even where no VirtualService binds them.
+        foreach (var (_, server) in servers.Where(s => Redirects(s.Server)))
+        {
+            foreach (var host in server.Hosts.Select(GatewayTlsBuilder.StripNamespace))
+            {
+                var domains = claimed.Claim(Domains(host, port, boundPort));
+                if (!domains.IsEmpty)
+                {
+                    hosts.Add(new VirtualHost
+                    {
+                        Name = string.Create(CultureInfo.InvariantCulture, $"{host}:{port}"),
+                        Domains = domains,
+                        Routes = HttpsRedirect,
+                    });
+                }
+            }
+        }
+
         return new RouteTable
         {
             Name = name,
@@ -170,6 +205,49 @@ internal static class GatewayGenerator
                 .ThenBy(h => h.Name, StringComparer.Ordinal)],
         };
     }
+
+    /// <summary>
+    /// A port with a terminating server is a TLS port: one context per such server (SNI picks among them). Plaintext
+    /// servers on the same port conflict, as in Istio, and are left out.
+    /// </summary>
+    private static ListenerTls? Tls(MeshModel mesh, LocalPod pod, int port, List<(Gateway Gateway, Server Server, int Index)> servers, List<string> notes)
+    {
+        if (!servers.Any(s => GatewayTlsBuilder.Terminates(s.Server)))
+        {
+            return null;
+        }
+
+        var contexts = new List<TlsContext>();
+        foreach (var (gw, server, index) in servers)
+        {
+            if (!GatewayTlsBuilder.Terminates(server))
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{gw.EffectiveNamespace}/{gw.Metadata.Name} servers[{index}]: plaintext {server.Port.Protocol} on port {port}, where another server terminates TLS; left out"));
+                continue;
+            }
+
+            if (GatewayTlsBuilder.Build(mesh, pod, gw, index, notes) is { } context)
+            {
+                contexts.Add(context);
+            }
+        }
+
+        return new ListenerTls { Contexts = [.. contexts] };
+    }
+
+    /// <summary>Envoy's require_tls ALL for a plaintext server with httpsRedirect: 301 to https, same host and path.</summary>
+    private static readonly ImmutableArray<Route> HttpsRedirect =
+    [
+        new Route { Name = "https-redirect", Redirect = new RedirectAction { Scheme = "https", Code = 301 } },
+    ];
+
+    private static bool Redirects(Server server) => server.Tls?.HttpsRedirect == true && !GatewayTlsBuilder.Terminates(server);
+
+    private static IEnumerable<string> Domains(string host, int port, int boundPort) => host == "*"
+        ? ["*"]
+        : new[] { host, string.Create(CultureInfo.InvariantCulture, $"{host}:{port}"), string.Create(CultureInfo.InvariantCulture, $"{host}:{boundPort}") }
+            .Distinct(StringComparer.OrdinalIgnoreCase);
 
     internal static string Ref(Gateway gw) => $"{gw.EffectiveNamespace}/{gw.Metadata.Name}";
 

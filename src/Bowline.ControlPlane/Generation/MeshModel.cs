@@ -69,6 +69,8 @@ internal sealed class MeshModel
     /// <summary>Mesh config and Telemetry resources, for <see cref="TelemetryBuilder"/>.</summary>
     public TelemetryInputs Telemetry { get; private init; } = TelemetryInputs.None;
 
+    /// <summary>Secrets by "namespace/name", for Gateway credentialName.</summary>
+    public IReadOnlyDictionary<string, KubeSecret> Secrets { get; private init; } = new Dictionary<string, KubeSecret>();
     /// <summary>Whether some VirtualService route matches on sourceLabels (then a sidecar's routes depend on its labels).</summary>
     public bool UsesSourceLabels { get; }
 
@@ -110,6 +112,7 @@ internal sealed class MeshModel
             RateLimitBuilder.Rules(config.InCreationOrder().Select(r => r.Resource)))
         {
             Telemetry = TelemetryInputs.From(config),
+            Secrets = config.OfType<KubeSecret>().ToDictionary(s => $"{s.EffectiveNamespace}/{s.Metadata.Name}", StringComparer.Ordinal),
         };
     }
 

@@ -26,7 +26,7 @@ internal static class ManagementEndpoints
 
         app.MapGet(ManagementApi.Proxies + "/{id}/config", (string id) =>
             xds.ConfigFor(id) is { } generated
-                ? Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(generated.Config, XdsJson.Default.ProxyConfig), "application/json")
+                ? Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(Redaction.WithoutSecrets(generated.Config), XdsJson.Default.ProxyConfig), "application/json")
                 : Results.Text($"unknown proxy {id}", statusCode: StatusCodes.Status404NotFound));
 
         app.MapGet(ManagementApi.Resources, () => Results.Json(

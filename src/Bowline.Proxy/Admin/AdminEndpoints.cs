@@ -56,7 +56,7 @@ internal static class AdminEndpoints
             {
                 writer.WriteString("version", snapshot.Version);
                 writer.WritePropertyName("config");
-                JsonSerializer.Serialize(writer, snapshot.Config, XdsJson.Default.ProxyConfig);
+                JsonSerializer.Serialize(writer, Redaction.WithoutSecrets(snapshot.Config), XdsJson.Default.ProxyConfig);
                 writer.WriteStartObject("bound");
                 foreach (var (name, endpoint) in snapshot.BoundEndpoints)
                 {

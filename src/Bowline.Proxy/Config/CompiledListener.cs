@@ -1,6 +1,7 @@
 using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Listeners.Tcp;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
 using Bowline.Proxy.Telemetry.Metrics;
@@ -8,7 +9,8 @@ using Bowline.Proxy.Telemetry.Metrics;
 namespace Bowline.Proxy.Config;
 
 /// <summary>A listener with its route table (Outbound, Gateway) or cluster (Inbound) resolved.</summary>
-internal sealed record CompiledListener(string Name, ListenerKind Kind, IPAddress Address, int Port, CompiledRouteTable? RouteTable, CompiledCluster? Cluster)
+/// <param name="Tls">TLS termination for the listener's connections (gateway HTTPS servers); null means plaintext.</param>
+internal sealed record CompiledListener(string Name, ListenerKind Kind, IPAddress Address, int Port, CompiledRouteTable? RouteTable, CompiledCluster? Cluster, CompiledTls? Tls = null)
 {
     /// <summary>The listener's local rate limit bucket (routes may have their own); null when it has none.</summary>
     public RateLimit.TokenBucket? RateLimit { get; init; }

@@ -3,6 +3,7 @@ using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.Listeners.Tcp;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.RateLimit;
 using Bowline.Proxy.Routing;
@@ -114,7 +115,8 @@ internal static class ConfigCompiler
                 throw new ConfigException($"{where}: unknown route table '{listener.RouteTable}'");
             }
 
-            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster)
+            var tls = listener.Tls is null ? null : TlsCompiler.Compile(listener.Tls, where);
+            listeners.Add(new CompiledListener(listener.Name, listener.Kind, address, listener.Port, table, cluster, tls)
             {
                 RateLimit = Bucket(listener.RateLimit, $"listener|{listener.Name}", where),
                 Telemetry = ListenerTelemetry.For(listener, cluster),

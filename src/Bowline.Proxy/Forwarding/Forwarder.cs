@@ -1,4 +1,5 @@
 using System.Net;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
 using Bowline.Proxy.Routing;
@@ -388,8 +389,8 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         if (!headers.ContainsKey("x-forwarded-proto"))
         {
-            // Listeners are cleartext only; Request.Scheme could claim https for h2c connections (see H2cPriorKnowledge).
-            request.Headers.TryAddWithoutValidation("x-forwarded-proto", "http");
+            // Not Request.Scheme: it claims https for h2c connections too (see H2cPriorKnowledge).
+            request.Headers.TryAddWithoutValidation("x-forwarded-proto", DownstreamTls.Scheme(context));
         }
 
         if (!headers.ContainsKey("x-request-id"))

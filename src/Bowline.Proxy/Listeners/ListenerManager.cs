@@ -4,6 +4,7 @@ using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
 using Bowline.Proxy.Listeners.Tcp;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
 using Bowline.Proxy.RateLimit;
@@ -166,6 +167,13 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     }
 
     /// <summary>
+    /// A server's TLS settings in the config in use; before that config is published (the server was just started for
+    /// it), the settings it was started with.
+    /// </summary>
+    private CompiledTls? TlsOf(int serverId, CompiledListener initial) =>
+        Current is { } snapshot && snapshot.ListenersByServer.TryGetValue(serverId, out var listener) ? listener.Tls : initial.Tls;
+
+    /// <summary>
     /// Which running servers carry over: the same name, address and port; failing that, a server on the same
     /// (fixed) address and port, so a renamed listener does not have to bind a port its predecessor still holds.
     /// </summary>
@@ -233,7 +241,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
     private IListenerServer NewServer(int id, CompiledListener listener) => IsTcp(listener)
         ? new TcpListenerServer(id, listener, _tcpProxy, _logger)
         : new ListenerServer(id, listener, new ListenerApplication(id, _pipeline, _observer, _logger), _loggerFactory, _limits,
-            Metrics.Connections(listener.Name));
+            Metrics.Connections(listener.Name), () => TlsOf(id, listener));
 
     /// <summary>
     /// A fixed port that switches between HTTP and TCP needs the other kind of server, and the old one holds the port:

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Telemetry.Metrics;
+using Bowline.Proxy.Listeners.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,8 +26,9 @@ internal sealed class ListenerServer : IListenerServer
     private readonly ConnectionCounters? _connections;
 
     /// <param name="connections">Counts this server's downstream connections (metrics); none when null.</param>
+    /// <param name="tls">The listener's TLS settings now (read per connection); null: plaintext always.</param>
     public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory,
-        ListenerLimits? limits = null, ConnectionCounters? connections = null)
+        ListenerLimits? limits = null, ConnectionCounters? connections = null, Func<CompiledTls?>? tls = null)
     {
         _connections = connections;
         Id = id;
@@ -66,7 +68,10 @@ internal sealed class ListenerServer : IListenerServer
                 });
             }
 
-            listen.Use(H2cPriorKnowledge.Detect(limits.RequestHeadersTimeout));
+            var logger = loggerFactory.CreateLogger<ListenerServer>();
+            listen.Use(next => tls is null
+                ? H2cPriorKnowledge.Detect(limits.RequestHeadersTimeout)(next)
+                : TlsTermination.Wrap(next, tls, logger, limits.RequestHeadersTimeout));
         });
 
         // With inline socket completions (RuntimeSettings), run Kestrel's continuations on the epoll thread too: a

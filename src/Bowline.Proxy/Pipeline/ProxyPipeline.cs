@@ -1,6 +1,7 @@
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.Forwarding;
+using Bowline.Proxy.Listeners.Tls;
 using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Routing;
 using Microsoft.AspNetCore.Http;
@@ -112,7 +113,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
 
             if (route.Redirect is { } redirect)
             {
-                var location = redirect.Location(target, context.Request.Host.Value ?? "", context.Connection.LocalPort);
+                var location = redirect.Location(target, context.Request.Host.Value ?? "", context.Connection.LocalPort, DownstreamTls.Scheme(context));
                 await LocalReplies.RedirectAsync(context, feature, redirect.Code, location);
                 return;
             }

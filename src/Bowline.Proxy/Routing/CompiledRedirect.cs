@@ -66,11 +66,10 @@ internal sealed class CompiledRedirect
     /// <param name="target">The request's origin-form target ("/path?query").</param>
     /// <param name="authority">The request's Host.</param>
     /// <param name="listenerPort">The port the request arrived on, for FROM_REQUEST_PORT without a port in Host.</param>
-    public string Location(string target, string authority, int listenerPort)
+    /// <param name="requestScheme">"https" when the proxy terminated the client's TLS, else "http".</param>
+    public string Location(string target, string authority, int listenerPort, string requestScheme = "http")
     {
-        // Listeners are cleartext only, so the request's scheme is always http.
-        const string RequestScheme = "http";
-        var scheme = _scheme ?? RequestScheme;
+        var scheme = _scheme ?? requestScheme;
         var (requestHost, requestPort) = SplitPort(authority);
         var host = _authority ?? requestHost;
         var port = _port ?? _portMode switch
@@ -80,7 +79,7 @@ internal sealed class CompiledRedirect
             // Envoy keeps the request's port unless the authority is replaced, or the scheme changes and the port
             // was the old scheme's default.
             _ when _authority is not null => "",
-            _ when scheme != RequestScheme && requestPort == ":80" => "",
+            _ when scheme != requestScheme && requestPort == (requestScheme == "https" ? ":443" : ":80") => "",
             _ => requestPort,
         };
         if ((scheme == "http" && port == ":80") || (scheme == "https" && port == ":443"))
