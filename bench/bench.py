@@ -30,8 +30,11 @@ PROXY_AOT = os.path.join(ROOT, "artifacts", "aot", "publish", "Bowline.Proxy", "
 PROXY_JIT_PARTS = [PROXY_DLL, os.path.join(BIN, "Bowline.Proxy", "release", "Bowline.Api.dll")]
 
 
-def proxy_command(kind):
-    """(argv prefix, label) of the proxy binary: 'jit', 'aot', or 'auto' (what `bowline up` would run)."""
+def proxy_command(kind, path=None):
+    """(argv prefix, label) of the proxy binary: 'jit', 'aot', or 'auto' (what `bowline up` would run); `path` (an
+    executable, e.g. an AOT build published elsewhere with other build settings) overrides them."""
+    if path:
+        return [os.path.abspath(path)], f"Native AOT ({path})"
     fresh = os.path.exists(PROXY_AOT) and all(
         os.path.getmtime(PROXY_AOT) >= os.path.getmtime(p) for p in PROXY_JIT_PARTS if os.path.exists(p))
     if kind == "aot" or (kind == "auto" and fresh):
@@ -368,9 +371,9 @@ class Bowline:
     """Bowline's control plane with a registry of two pods: "upstream-0" (inbound :80 → the upstream nginx) and
     "client-0" (its outbound listener routes `Host: upstream:80` to upstream-0's inbound listener)."""
 
-    def __init__(self, tmp, procs, upstream_port, proxy_kind="auto"):
+    def __init__(self, tmp, procs, upstream_port, proxy_kind="auto", proxy_path=None):
         self.tmp, self.procs = tmp, procs
-        self.proxy_argv = proxy_command(proxy_kind)[0]
+        self.proxy_argv = proxy_command(proxy_kind, proxy_path)[0]
         self.state = os.path.join(tmp, "cp-state")
         os.makedirs(self.state, exist_ok=True)
         self.cp_port = free_port()
@@ -509,7 +512,7 @@ def dataplane(cfg):
            "load": {"rps_max": "wrk -t1 -c64 HTTP/1.1 keep-alive, GET 1 KB", "latency":
                     f"open-loop {cfg.rate} rps over 16 keep-alive connections, latency from each request's due time",
                     "wrk_s": cfg.wrk, "latency_s": cfg.lg, "latency_warmup_s": cfg.lg_warm},
-           "bowline_env": cfg.env, "bowline_proxy": proxy_command(cfg.proxy)[1], "scenarios": [], "http2": [], "stream": {}}
+           "bowline_env": cfg.env, "bowline_proxy": proxy_command(cfg.proxy, cfg.proxy_path)[1], "scenarios": [], "http2": [], "stream": {}}
     try:
         up_port, up_h2 = free_port(), free_port()
         conf = write_upstream(tmp, up_port, up_h2, cfg.big_mb)
@@ -540,7 +543,7 @@ def dataplane(cfg):
             procs.stop(p)
 
         if any(s.startswith("bowline") for s in selected):
-            bl = Bowline(tmp, procs, up_port, cfg.proxy)
+            bl = Bowline(tmp, procs, up_port, cfg.proxy, cfg.proxy_path)
             bl.start_control_plane()
             env = dict(cfg.env)
             if "bowline-sidecar" in selected:
@@ -717,6 +720,8 @@ def main():
     ap.add_argument("--out", default="latest", help="results name: bench/results/NAME.json and NAME.md")
     ap.add_argument("--proxy", choices=["auto", "jit", "aot"], default="auto",
                     help="proxy binary: auto = what `bowline up` runs (the AOT build when present and fresh), jit, aot")
+    ap.add_argument("--proxy-path", metavar="EXE",
+                    help="run this proxy executable instead (e.g. an AOT build published with other settings)")
     ap.add_argument("--skip-extras", action="store_true", help="no HTTP/2 / stream measurements")
     ap.add_argument("--keep-tmp", action="store_true")
     ap.add_argument("--variants", action="store_true",
