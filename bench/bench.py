@@ -42,6 +42,9 @@ def proxy_command(kind, path=None):
             raise SystemExit("bench/run: no AOT proxy; build it with ./bowline build-aot")
         return [PROXY_AOT], "Native AOT (net9.0, artifacts/aot)"
     return ["dotnet", PROXY_DLL], "JIT (net10.0, dotnet Bowline.Proxy.dll)"
+# What `bowline up` sets for the JIT proxy (UpRunner.JitProxyEnvironment); the AOT build has it compiled in.
+# --env overrides it.
+JIT_PROXY_ENV = {"DOTNET_GCgen0size": "400000"}
 CP_DLL = os.path.join(BIN, "Bowline.ControlPlane", "release", "Bowline.ControlPlane.dll")
 LOADGEN_DLL = os.path.join(BIN, "Bowline.Bench.LoadGen", "release", "Bowline.Bench.LoadGen.dll")
 RESULTS = os.path.join(HERE, "results")
@@ -407,7 +410,8 @@ class Bowline:
         p = self.procs.start(f"proxy-{pod}", self.proxy_argv + ["--id", f"{pod}.bench", "--pod", pod,
                                               "--namespace", "bench", "--xds", f"http://127.0.0.1:{self.cp_port}",
                                               "--admin", f"127.0.0.1:{self.admin[pod]}"],
-                             core=PROXY_CORE, env=env, logdir=self.tmp)
+                             core=PROXY_CORE, env={**(JIT_PROXY_ENV if self.proxy_argv[0] == "dotnet" else {}), **env},
+                             logdir=self.tmp)
         ready = wait_http(f"http://127.0.0.1:{self.admin[pod]}/ready", p, timeout=60, interval=0.002)
         return p, (ready - p.started_at) * 1000
 
