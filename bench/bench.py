@@ -30,8 +30,11 @@ PROXY_AOT = os.path.join(ROOT, "artifacts", "aot", "publish", "Bowline.Proxy", "
 PROXY_JIT_PARTS = [PROXY_DLL, os.path.join(BIN, "Bowline.Proxy", "release", "Bowline.Api.dll")]
 
 
-def proxy_command(kind):
-    """(argv prefix, label) of the proxy binary: 'jit', 'aot', or 'auto' (what `bowline up` would run)."""
+def proxy_command(kind, path=None):
+    """(argv prefix, label) of the proxy binary: 'jit', 'aot', or 'auto' (what `bowline up` would run); `path` (an
+    executable, e.g. an AOT build published elsewhere with other build settings) overrides them."""
+    if path:
+        return [os.path.abspath(path)], f"Native AOT ({path})"
     fresh = os.path.exists(PROXY_AOT) and all(
         os.path.getmtime(PROXY_AOT) >= os.path.getmtime(p) for p in PROXY_JIT_PARTS if os.path.exists(p))
     if kind == "aot" or (kind == "auto" and fresh):
@@ -39,6 +42,9 @@ def proxy_command(kind):
             raise SystemExit("bench/run: no AOT proxy; build it with ./bowline build-aot")
         return [PROXY_AOT], "Native AOT (net9.0, artifacts/aot)"
     return ["dotnet", PROXY_DLL], "JIT (net10.0, dotnet Bowline.Proxy.dll)"
+# What `bowline up` sets for the JIT proxy (UpRunner.JitProxyEnvironment); the AOT build has it compiled in.
+# --env overrides it.
+JIT_PROXY_ENV = {"DOTNET_GCgen0size": "400000"}
 CP_DLL = os.path.join(BIN, "Bowline.ControlPlane", "release", "Bowline.ControlPlane.dll")
 LOADGEN_DLL = os.path.join(BIN, "Bowline.Bench.LoadGen", "release", "Bowline.Bench.LoadGen.dll")
 RESULTS = os.path.join(HERE, "results")
@@ -373,9 +379,9 @@ class Bowline:
     """Bowline's control plane with a registry of two pods: "upstream-0" (inbound :80 → the upstream nginx) and
     "client-0" (its outbound listener routes `Host: upstream:80` to upstream-0's inbound listener)."""
 
-    def __init__(self, tmp, procs, upstream_port, proxy_kind="auto"):
+    def __init__(self, tmp, procs, upstream_port, proxy_kind="auto", proxy_path=None):
         self.tmp, self.procs = tmp, procs
-        self.proxy_argv = proxy_command(proxy_kind)[0]
+        self.proxy_argv = proxy_command(proxy_kind, proxy_path)[0]
         self.state = os.path.join(tmp, "cp-state")
         os.makedirs(self.state, exist_ok=True)
         self.cp_port = free_port()
@@ -414,7 +420,8 @@ class Bowline:
         p = self.procs.start(f"proxy-{pod}", self.proxy_argv + ["--id", f"{pod}.bench", "--pod", pod,
                                               "--namespace", "bench", "--xds", f"http://127.0.0.1:{self.cp_port}",
                                               "--admin", f"127.0.0.1:{self.admin[pod]}"],
-                             core=PROXY_CORE, env=env, logdir=self.tmp)
+                             core=PROXY_CORE, env={**(JIT_PROXY_ENV if self.proxy_argv[0] == "dotnet" else {}), **env},
+                             logdir=self.tmp)
         ready = wait_http(f"http://127.0.0.1:{self.admin[pod]}/ready", p, timeout=60, interval=0.002)
         return p, (ready - p.started_at) * 1000
 
@@ -535,7 +542,7 @@ def dataplane(cfg):
            "load": {"rps_max": "wrk -t1 -c64 HTTP/1.1 keep-alive, GET 1 KB", "latency":
                     f"open-loop {cfg.rate} rps over 16 keep-alive connections, latency from each request's due time",
                     "wrk_s": cfg.wrk, "latency_s": cfg.lg, "latency_warmup_s": cfg.lg_warm},
-           "bowline_env": cfg.env, "bowline_proxy": proxy_command(cfg.proxy)[1], "scenarios": [], "http2": [], "stream": {}}
+           "bowline_env": cfg.env, "bowline_proxy": proxy_command(cfg.proxy, cfg.proxy_path)[1], "scenarios": [], "http2": [], "stream": {}}
     try:
         up_port, up_h2 = free_port(), free_port()
         conf = write_upstream(tmp, up_port, up_h2, cfg.big_mb)
@@ -566,7 +573,7 @@ def dataplane(cfg):
             procs.stop(p)
 
         if any(s.startswith("bowline") or s == "stream" for s in selected):
-            bl = Bowline(tmp, procs, up_port, cfg.proxy)
+            bl = Bowline(tmp, procs, up_port, cfg.proxy, cfg.proxy_path)
             bl.start_control_plane()
             env = dict(cfg.env)
             if "bowline-sidecar" in selected:
@@ -740,6 +747,8 @@ def main():
     ap.add_argument("--out", default="latest", help="results name: bench/results/NAME.json and NAME.md")
     ap.add_argument("--proxy", choices=["auto", "jit", "aot"], default="auto",
                     help="proxy binary: auto = what `bowline up` runs (the AOT build when present and fresh), jit, aot")
+    ap.add_argument("--proxy-path", metavar="EXE",
+                    help="run this proxy executable instead (e.g. an AOT build published with other settings)")
     ap.add_argument("--skip-extras", action="store_true", help="no HTTP/2 / stream measurements")
     ap.add_argument("--keep-tmp", action="store_true")
     ap.add_argument("--variants", action="store_true",

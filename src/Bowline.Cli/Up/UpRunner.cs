@@ -17,6 +17,11 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
+
+    // The JIT proxy's GC settings that only exist as environment variables (the AOT build compiles the same in; see
+    // Bowline.Proxy.csproj and bench/README.md, "Tuning log"): a 4 MB gen0 budget, hex without 0x as both runtimes
+    // read it. bench/bench.py starts its JIT proxies with the same.
+    private static readonly KeyValuePair<string, string>[] JitProxyEnvironment = [new("DOTNET_GCgen0size", "400000")];
     private const int TailLines = 20;
 
     private readonly BowlineHome _home = context.Home;
@@ -178,7 +183,7 @@ internal sealed class UpRunner(UpOptions options, CliContext context)
                 "--namespace", planned.Pod.Namespace,
                 "--xds", controlPlaneUrl.ToString().TrimEnd('/'),
                 "--admin", $"127.0.0.1:{planned.Pod.AdminPort}",
-            ])));
+            ], environment: nativeProxy is null ? JitProxyEnvironment : null)));
         }
 
         var notReady = await Readiness.WaitForProxiesAsync(proxies.Select(p => (p.Pod.Pod.AdminPort, p.Process)), ReadyTimeout, stop);

@@ -348,7 +348,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     internal static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target,
         HttpContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders)
     {
-        var request = new HttpRequestMessage(method, new Uri(endpoint.UriPrefix + target, UriKind.Absolute))
+        var request = new HttpRequestMessage(method, endpoint.UriFor(target))
         {
             Version = cluster.HttpVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,

@@ -16,6 +16,7 @@ internal sealed class UpstreamEndpoint
     private int _active;
     private int _consecutive5xx;
     private int _consecutiveGateway;
+    private TargetUri? _lastUri;
 
     /// <param name="workload">The endpoint's workload (destination_* labels); null for non-pod endpoints.</param>
     /// <param name="service">The cluster's service FQDN (destination_service).</param>
@@ -41,6 +42,24 @@ internal sealed class UpstreamEndpoint
     /// <summary>destination_* labels of requests to this endpoint, resolved once (the endpoint object outlives pushes).</summary>
     public LabelPart MetricLabels { get; }
     public string UriPrefix { get; }
+
+    /// <summary>
+    /// The absolute upstream URI of an origin-form target. The last one is kept: requests to an endpoint mostly repeat
+    /// a few paths, and a hit saves the string concatenation, the Uri parse and the strings HttpClient derives from it
+    /// (host, path and query) — per request. Lock-free: racing requests just replace each other's entry.
+    /// </summary>
+    public Uri UriFor(string target)
+    {
+        var last = Volatile.Read(ref _lastUri);
+        if (last is not null && string.Equals(last.Target, target, StringComparison.Ordinal))
+        {
+            return last.Uri;
+        }
+
+        var uri = new Uri(UriPrefix + target, UriKind.Absolute);
+        Volatile.Write(ref _lastUri, new TargetUri(target, uri));
+        return uri;
+    }
 
     /// <summary>"address:port": what consistent hashing places on the ring, the same in every proxy.</summary>
     public string HashKey { get; }
@@ -88,4 +107,6 @@ internal sealed class UpstreamEndpoint
     /// <summary>Whether a new config's endpoint is this one, so its state carries over.</summary>
     public bool SameAs(Api.Xds.Endpoint endpoint) =>
         endpoint.Address == Address && endpoint.Port == Port && endpoint.Pod == Pod && endpoint.Workload == Workload;
+
+    private sealed record TargetUri(string Target, Uri Uri);
 }
