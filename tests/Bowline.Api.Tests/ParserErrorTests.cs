@@ -278,11 +278,11 @@ public class ParserErrorTests
     {
         var result = ResourceParser.Parse("cm.yaml", """
             apiVersion: v1
-            kind: Secret
+            kind: PersistentVolumeClaim
             metadata:
               name: settings
-            data:
-              anything: Z29lcw==
+            spec:
+              storageClassName: standard
             ---
             apiVersion: security.istio.io/v1
             kind: AuthorizationPolicy
@@ -292,7 +292,7 @@ public class ParserErrorTests
         Assert.Empty(result.Resources);
         Assert.All(result.Diagnostics, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
         Assert.Equal(
-            ["cm.yaml:1: Secret (v1) is not used by Bowline yet; ignored", "cm.yaml:8: AuthorizationPolicy (security.istio.io/v1) is not used by Bowline yet; ignored"],
+            ["cm.yaml:1: PersistentVolumeClaim (v1) is not used by Bowline yet; ignored", "cm.yaml:8: AuthorizationPolicy (security.istio.io/v1) is not used by Bowline yet; ignored"],
             result.Diagnostics.Select(d => d.ToString()));
     }
 

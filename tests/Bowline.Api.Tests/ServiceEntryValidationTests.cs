@@ -153,7 +153,7 @@ public class ServiceEntryValidationTests
     public void MeshConfig_BadModeIsAnErrorAtDataMesh_OtherConfigMapsAreIgnoredWithAWarning()
     {
         Assert.Equal(
-            ["mesh.yaml:7: data.mesh: outboundTrafficPolicy.mode: expected ALLOW_ANY or REGISTRY_ONLY, got \"BLOCK\""],
+            ["mesh.yaml:7: data.mesh.outboundTrafficPolicy.mode: expected one of ALLOW_ANY, REGISTRY_ONLY, got \"BLOCK\""],
             Diag.Errors("mesh.yaml", """
                 apiVersion: v1
                 kind: ConfigMap

@@ -362,9 +362,9 @@ public class ValidationTests
     [Fact]
     public void Validate_ParseWarnings_AreReportedSeparately()
     {
-        var result = Diag.Validate("cm.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\n");
+        var result = Diag.Validate("cm.yaml", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: c\n");
         Assert.True(result.IsValid);
-        Assert.Equal(["cm.yaml:1: Secret (v1) is not used by Bowline yet; ignored"], result.Warnings.Select(w => w.ToString()));
+        Assert.Equal(["cm.yaml:1: PersistentVolumeClaim (v1) is not used by Bowline yet; ignored"], result.Warnings.Select(w => w.ToString()));
     }
 
     [Theory]

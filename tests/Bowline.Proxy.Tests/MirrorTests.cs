@@ -127,7 +127,8 @@ public sealed class MirrorTests
     {
         await using var v1 = await TestBackend.StartAsync("v1");
         await using var proxy = new ProxyUnderTest();
-        await proxy.ApplyAsync(MirrorConfig(v1.Port, FreePort.Get(), ToV2()));
+        using var refused = FreePort.Refused();
+        await proxy.ApplyAsync(MirrorConfig(v1.Port, refused.Port, ToV2()));
 
         using var client = Clients.ViaProxy(proxy.ListenerUri("outbound"));
         using var response = await ProxyForwardingTests.SendAsync(client, "http://reviews/", "m");

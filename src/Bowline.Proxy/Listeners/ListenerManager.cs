@@ -37,7 +37,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
 
     /// <param name="time">Clock for injected fault delays and outlier sweeps (the system clock unless a test fakes it).</param>
     /// <param name="limits">What listeners tolerate from clients; Envoy-like defaults unless a test tightens them.</param>
-    /// <param name="tcpObserver">Told about every proxied TCP / TLS passthrough connection; null: only the metrics.</param>
+    /// <param name="tcpObserver">Also told about every proxied TCP / TLS passthrough connection (besides the metrics); null: nobody else.</param>
     /// <param name="metrics">Where connection and config counters go (the request metrics come through the observer); a private one when null.</param>
     public ListenerManager(Forwarder forwarder, IRandomSource random, IRequestObserver? observer, ILoggerFactory loggerFactory, TimeProvider? time = null,
         ListenerLimits? limits = null, ITcpConnectionObserver? tcpObserver = null, ProxyMetrics? metrics = null)
@@ -47,7 +47,7 @@ internal sealed partial class ListenerManager : ISnapshotSource, IConfigApplier,
         Metrics = metrics ?? new ProxyMetrics(_time);
         Metrics.Clusters = Stats;
         RateLimits = new RateLimitBuckets(_time);
-        _tcpProxy = new TcpProxy(this, random, _time, tcpObserver);
+        _tcpProxy = new TcpProxy(this, random, _time, TcpObservers.Of(new TcpMetricsObserver(Metrics), tcpObserver));
         _pipeline = new ProxyPipeline(this, forwarder, random, _time, Egress, observer);
         _observer = observer;
         _loggerFactory = loggerFactory;

@@ -54,6 +54,38 @@ public sealed class TcpProxyTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TcpGateway_ClosedConnection_IsCountedInIstioTcpMetricsWithItsBytes()
+    {
+        await using var echo = TcpTestServer.Echo("two ");
+        await ApplyAsync(TcpGateway("gateway|31400", Route("to-echo", "echo")), Cluster("echo", echo.Port));
+
+        using (var client = await ConnectAsync("gateway|31400"))
+        {
+            await client.SendAsync("hey\n"u8.ToArray(), SocketFlags.None);
+            Assert.Equal("two hey\n", await ReadExactlyAsync(client, "two hey\n".Length));
+            client.Shutdown(SocketShutdown.Send);
+            Assert.Equal(0, await client.ReceiveAsync(new byte[16], SocketFlags.None));
+        }
+
+        await _observer.ClosedAsync();
+        var text = _manager.Metrics.Render();
+        // A gateway reports as the source; the metrics observer runs before the test's, so the counts are in.
+        Assert.Equal(1, Sample(text, "istio_tcp_connections_opened_total"));
+        Assert.Equal(1, Sample(text, "istio_tcp_connections_closed_total"));
+        Assert.Equal(4, Sample(text, "istio_tcp_received_bytes_total"));
+        Assert.Equal(8, Sample(text, "istio_tcp_sent_bytes_total"));
+
+        static long Sample(string text, string name)
+        {
+            var line = Assert.Single(text.Split('\n'), l => l.StartsWith(name + "{", StringComparison.Ordinal));
+            Assert.Contains("reporter=\"source\"", line, StringComparison.Ordinal);
+            Assert.Contains("request_protocol=\"tcp\"", line, StringComparison.Ordinal);
+            Assert.Contains("response_flags=\"-\"", line, StringComparison.Ordinal);
+            return long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [Fact]
     public async Task HalfClose_ClientShutsDownWrites_UpstreamSeesFinAndItsReplyStillArrives()
     {
         // The upstream answers only after reading EOF: it must see the client's FIN, and its answer must still flow back.

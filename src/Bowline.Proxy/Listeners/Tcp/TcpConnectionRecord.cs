@@ -1,5 +1,7 @@
 using System.Net;
 using Bowline.Api.Xds;
+using Bowline.Proxy.Config;
+using Bowline.Proxy.LoadBalancing;
 using Bowline.Proxy.Pipeline;
 
 namespace Bowline.Proxy.Listeners.Tcp;
@@ -22,6 +24,11 @@ internal sealed class TcpConnectionRecord(string listener, ListenerKind kind, IP
     public IPEndPoint? Local { get; } = local;
     /// <summary><see cref="TimeProvider.GetTimestamp"/> at accept.</summary>
     public long StartedAt { get; } = startedAt;
+
+    /// <summary>The compiled listener, cluster and endpoint behind the names above (metrics labels); null where those are.</summary>
+    public CompiledListener? ListenerConfig { get; internal set; }
+    public CompiledCluster? ClusterConfig { get; internal set; }
+    public UpstreamEndpoint? Endpoint { get; internal set; }
 
     /// <summary>The TLS ClientHello's server name (Tls listeners only), lower case; null without one.</summary>
     public string? Sni { get; internal set; }

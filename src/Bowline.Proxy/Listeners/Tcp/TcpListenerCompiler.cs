@@ -2,6 +2,7 @@ using System.Net;
 using Bowline.Api.Xds;
 using Bowline.Proxy.Config;
 using Bowline.Proxy.LoadBalancing;
+using Bowline.Proxy.Telemetry.Metrics;
 
 namespace Bowline.Proxy.Listeners.Tcp;
 
@@ -44,6 +45,7 @@ internal static class TcpListenerCompiler
         {
             Protocol = listener.Protocol!.Value,
             TcpRoutes = compiled,
+            Telemetry = ListenerTelemetry.For(listener, cluster),
         };
     }
 }

@@ -35,7 +35,10 @@ internal sealed class TcpProxy(ISnapshotSource snapshots, IRandomSource random, 
 
         downstream.NoDelay = true;
         var record = new TcpConnectionRecord(listener.Name, listener.Kind, downstream.RemoteEndPoint as IPEndPoint,
-            downstream.LocalEndPoint as IPEndPoint, time.GetTimestamp());
+            downstream.LocalEndPoint as IPEndPoint, time.GetTimestamp())
+        {
+            ListenerConfig = listener,
+        };
         var head = listener.Protocol == ListenerProtocol.Tls ? await PeekClientHelloAsync(downstream, record, abort) : default;
         if (head.Closed)
         {
@@ -82,6 +85,7 @@ internal sealed class TcpProxy(ISnapshotSource snapshots, IRandomSource random, 
         }
 
         record.Cluster = cluster.Name;
+        record.ClusterConfig = cluster;
         record.Service = cluster.Service;
         record.Subset = cluster.Subset;
         return cluster;
@@ -109,6 +113,7 @@ internal sealed class TcpProxy(ISnapshotSource snapshots, IRandomSource random, 
             }
 
             record.Upstream = endpoint.HashKey;
+            record.Endpoint = endpoint;
             record.UpstreamPod = endpoint.Pod;
             if (cluster.TracksActiveRequests)
             {
