@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -407,7 +408,11 @@ class Bowline:
         self.cp = self.procs.start("controlplane", ["dotnet", CP_DLL, "--listen", f"127.0.0.1:{self.cp_port}",
                                                     "--state-dir", self.state], core=LOAD_CORE, logdir=self.tmp)
         wait_http(f"http://127.0.0.1:{self.cp_port}/healthz/ready", self.cp, timeout=60)
-        body = json.dumps({"files": [{"name": "bench-service.yaml", "content": SERVICE_YAML}]}).encode()
+        self.apply("bench-service.yaml", SERVICE_YAML)
+
+    def apply(self, name, content):
+        """Applies one YAML file through the control plane's management API (what `bowline apply -f` does)."""
+        body = json.dumps({"files": [{"name": name, "content": content}]}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.cp_port}/api/v1/apply", data=body,
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -428,6 +433,136 @@ class Bowline:
 
 # ---------------------------------------------------------------------------------------------------------------
 # The data-plane run
+
+
+# (scenario, Istio metrics, access log, tracing): off and on back to back, then each part alone to say which costs.
+TELEMETRY_RUNS = [
+    ("bowline-sidecar-telemetry-off", False, False, False),
+    ("bowline-sidecar-telemetry-on", True, True, True),
+    ("bowline-sidecar-telemetry-metrics-only", True, False, False),
+    ("bowline-sidecar-telemetry-accesslog-only", False, True, False),
+    ("bowline-sidecar-telemetry-tracing-only", False, False, True),
+]
+TELEMETRY_SCENARIOS = [r[0] for r in TELEMETRY_RUNS]
+
+# A collector that accepts Zipkin v2 (POST /api/v2/spans) and OTLP/HTTP JSON (POST /v1/traces), counts the spans
+# (one "traceId" key per span in both encodings) and discards them; GET /count answers the counts. A process of its
+# own, pinned to the load core, so that receiving spans costs nothing on the proxy's core.
+SPAN_SINK = r"""
+import http.server, json, sys, threading
+counts = {"posts": 0, "spans": 0, "bytes": 0}
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def reply(self, code, body=b""):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path not in ("/api/v2/spans", "/v1/traces"):
+            return self.reply(404)
+        with lock:
+            counts["posts"] += 1
+            counts["spans"] += body.count(b'"traceId"')
+            counts["bytes"] += len(body)
+        self.reply(202) if self.path == "/api/v2/spans" else self.reply(200, b"{}")
+    def do_GET(self):
+        if self.path != "/count":
+            return self.reply(404)
+        with lock:
+            b = json.dumps(counts).encode()
+        self.reply(200, b)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def telemetry_mesh_config(access_log, sink_port, log_on, tracing_on):
+    """Istio's mesh config (as samples/bookinfo/observability/mesh-config.yaml): a JSON access log to a file and/or
+    every request traced (sampling 100) to the sink over OTLP/HTTP; what is left out is off."""
+    mesh = []
+    if log_on:
+        mesh += [f"accessLogFile: {access_log}", "accessLogEncoding: JSON"]
+    if tracing_on:
+        mesh += ["enableTracing: true", "defaultConfig:", "  tracing:", "    sampling: 100", "extensionProviders:",
+                 "- name: otel", "  opentelemetry:", "    service: 127.0.0.1", f"    port: {sink_port}", "    http:",
+                 "      path: /v1/traces", "defaultProviders:", "  tracing: [otel]"]
+    else:
+        mesh += ["enableTracing: false"]
+    return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n"
+            "  mesh: |-\n" + "".join(f"    {line}\n" for line in mesh))
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def istio_requests_total(admin_port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/stats/prometheus", timeout=10) as r:
+        text = r.read().decode()
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("istio_requests_total{")))
+
+
+def measure_telemetry(bl, cfg, tmp, procs, out, env):
+    """bowline-sidecar with telemetry off (BOWLINE_METRICS=off, no access log, no tracing: the mesh default), then on
+    (metrics, JSON access log to a file, tracing at 100 % to a local OTLP sink, through Istio's mesh ConfigMap applied
+    to the control plane), then each part alone (TELEMETRY_RUNS); same upstream and load. Counts what each run
+    recorded, so that a comparison in which telemetry was not really on (or off) is caught: `telemetry_check`."""
+    url = f"http://127.0.0.1:{bl.inbound_port}/1k"
+    admin = bl.admin["upstream-0"]
+    sink_port = free_port()
+    sink = procs.start("span-sink", [sys.executable, "-c", SPAN_SINK, str(sink_port)], core=LOAD_CORE, logdir=tmp)
+    wait_http(f"http://127.0.0.1:{sink_port}/count", sink, timeout=10)
+    access_log = os.path.join(tmp, "access.log")
+    problems = []
+    runs = [r for r in TELEMETRY_RUNS if r[0] in cfg.scenarios]
+    # --repeat N: N rounds, each in the order of the one before rotated by one, so no setting always goes first.
+    plan = [(rnd, runs[(rnd + i) % len(runs)]) for rnd in range(cfg.repeat) for i in range(len(runs))]
+    for n_run, (rnd, (name, metrics_on, log_on, tracing_on)) in enumerate(plan):
+        # The first off run keeps the mesh default (nothing applied); every other run applies its own mesh config.
+        if n_run > 0 or log_on or tracing_on:
+            bl.apply("mesh-config.yaml", telemetry_mesh_config(access_log, sink_port, log_on, tracing_on))
+        spans0 = get_json(f"http://127.0.0.1:{sink_port}/count")["spans"]
+        p, ready = bl.start_proxy("upstream-0", env if metrics_on else {**env, "BOWLINE_METRICS": "off"})
+        res = measure_scenario(name, url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)})
+        stats = get_json(f"http://127.0.0.1:{admin}/telemetry_stats")
+        metric_total = istio_requests_total(admin)
+        procs.stop(p)  # SIGTERM: the proxy writes out its last log lines and spans before it exits
+        lines = 0
+        if os.path.exists(access_log):
+            with open(access_log, "rb") as f:
+                lines = f.read().count(b"\n")
+            os.rename(access_log, f"{access_log}.{n_run}-{name}")
+        spans = get_json(f"http://127.0.0.1:{sink_port}/count")["spans"] - spans0
+        res["round"] = rnd
+        res["telemetry"] = {"metrics": metrics_on, "access_log": log_on, "tracing_100pct": tracing_on,
+                            "proxy_env": "" if metrics_on else "BOWLINE_METRICS=off",
+                            "istio_requests_total": metric_total, "access_log_lines": lines,
+                            "spans_received": spans, "proxy_telemetry_stats": stats}
+        # Off must record nothing, on must record something; how much of what was sent it recorded is reported (wrk
+        # does not count the requests in flight when it stops, so a little over 1.0 is normal; under 1.0 is drops).
+        recorded = {"istio_requests_total": (metric_total, metrics_on), "access_log_lines": (lines, log_on),
+                    "spans_received": (spans, tracing_on)}
+        for what, (n, on) in recorded.items():
+            if not on and n != 0:
+                problems.append(f"{name} (round {rnd}): {what} = {n}, expected 0")
+            if on and n == 0:
+                problems.append(f"{name} (round {rnd}): {what} = 0, it was not on")
+            if on:
+                res["telemetry"][f"{what}_per_request_sent"] = round(n / res["requests_sent"], 4)
+        log(f"{name}: sent {res['requests_sent']} requests; istio_requests_total={metric_total} "
+            f"access-log lines={lines} spans received={spans} proxy stats={json.dumps(stats)}")
+        out["scenarios"].append(res)
+    procs.stop(sink)
+    out["telemetry_check"] = {"ok": not problems, "problems": problems}
+    for problem in problems:
+        log(f"TELEMETRY CHECK FAILED: {problem}")
 
 
 def measure_stream(bl, cfg, tmp, procs, up_port, out):
@@ -457,7 +592,7 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
         res["rss_mb_idle_anon"] = round(rss_mb(pids, "RssAnon:"), 1)
         res["rss_mb_idle_file"] = round(rss_mb(pids, "RssFile:"), 1)
     log(f"{name}: warm-up {cfg.warm}s, then wrk {cfg.wrk}s at 64 connections")
-    wrk(url, host, cfg.warm)
+    warm = wrk(url, host, cfg.warm)
     with RssPeak(pids) as peak:
         w = wrk(url, host, cfg.wrk)
     res["rps_max"] = round(w["rps"])
@@ -479,6 +614,7 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
     for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms"):
         res[k] = lg[k]
     res["achieved_rps"] = round(lg["achieved_rps"], 1)
+    res["requests_sent"] = warm["requests"] + w["requests"] + lg["requests_total"]
     res["errors"] = lg["errors"] + lg["non_2xx"]
     if pids:
         # CPU over the whole generator run (warm-up included, same rate) against every request it sent.
@@ -601,6 +737,8 @@ def dataplane(cfg):
                      "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"}))
                 procs.stop(client)
                 procs.stop(server)
+            if any(s in selected for s in TELEMETRY_SCENARIOS):
+                measure_telemetry(bl, cfg, tmp, procs, out, env)
     finally:
         procs.stop_all()
         if cfg.keep_tmp:
@@ -657,7 +795,7 @@ def markdown(res):
              f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s. Latency: {res['load']['latency']}, "
              f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up. Upstream: nginx, static 1 KB file.",
              "",
-             "| scenario | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
+             "| scenario | round | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in res["scenarios"]:
         lines.append("| " + " | ".join([s["name"], fmt(s["rps_max"]), fmt(s["p50_ms"], 3), fmt(s["p90_ms"], 3),
@@ -737,6 +875,57 @@ def variants(cfg):
     print(md)
 
 
+def telemetry_report(res):
+    """Adds the ratios to the off run to a --telemetry run's results and returns its markdown."""
+    runs = [x for x in res["scenarios"] if x["name"] in TELEMETRY_SCENARIOS]
+    m = res["machine"]
+    lines = [f"# bowline-sidecar, telemetry off vs on — {res['when']} ({res['mode']})", "",
+             f"Machine: {m['cores']} cores, {m['cpu_model']}; load average at start "
+             f"{', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}, at end "
+             f"{', '.join(f'{x:.2f}' for x in res['loadavg_at_end'])}. Proxy: {res['bowline_proxy']}.",
+             f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s. Latency: {res['load']['latency']}, "
+             f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up. Off: `BOWLINE_METRICS=off`, "
+             "no access log, no tracing (the mesh default). On: Istio metrics, JSON access log to a file, tracing at "
+             "100 % to a local OTLP/HTTP sink (mesh ConfigMap `istio` applied to the control plane). Then each part "
+             "alone; with --repeat, each round runs them in the order of the one before rotated by one.", "",
+             "| scenario | round | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | RSS idle MB | RSS at rate MB | "
+             "RSS at max MB | requests sent | istio_requests_total | access-log lines | spans received | dropped (log / spans) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in runs:
+        t = x["telemetry"]
+        st = t["proxy_telemetry_stats"]
+        lines.append("| " + " | ".join([x["name"], fmt(x.get("round", 0)), fmt(x["rps_max"]), fmt(x["p50_ms"], 3), fmt(x["p90_ms"], 3),
+                                         fmt(x["p99_ms"], 3), fmt(x["max_ms"], 2), fmt(x["cpu_s_per_1k"], 4),
+                                         fmt(x["rss_mb_idle"], 1), fmt(x["rss_mb_load"], 1), fmt(x["rss_mb_max_load"], 1),
+                                         fmt(x["requests_sent"]), fmt(t["istio_requests_total"]),
+                                         fmt(t["access_log_lines"]), fmt(t["spans_received"]),
+                                         f"{st['accessLog']['dropped']} / {st['tracing']['dropped'] + st['tracing']['failed']}"])
+                     + " |")
+    keys = ["rps_max", "p50_ms", "p90_ms", "p99_ms", "cpu_s_per_1k", "rss_mb_load", "rss_mb_max_load"]
+    names = [n for n in TELEMETRY_SCENARIOS if any(x["name"] == n for x in runs)]
+    # The median of each figure over the rounds (one round: the figure itself), and its ratio to the off run's.
+    med = {n: {k: statistics.median(x[k] for x in runs if x["name"] == n) for k in keys} for n in names}
+    res["medians"] = med
+    rounds = max(x.get("round", 0) for x in runs) + 1 if runs else 0
+    if rounds > 1:
+        lines += ["", f"Median of {rounds} rounds:", "", "| scenario | " + " | ".join(keys) + " |",
+                  "|---|" + "---:|" * len(keys)]
+        lines += [f"| {n} | " + " | ".join(fmt(round(v, 4)) for v in med[n].values()) + " |" for n in names]
+    off = med.get(TELEMETRY_SCENARIOS[0])
+    if off and len(names) > 1:
+        res["ratios_to_off"] = {n: {k: round(med[n][k] / off[k], 3) if off[k] else None for k in keys}
+                                for n in names[1:]}
+        lines += ["", "| ratio to telemetry-off" + (" (medians)" if rounds > 1 else "") + " | " + " | ".join(keys)
+                  + " |", "|---|" + "---:|" * len(keys)]
+        lines += [f"| {name} | " + " | ".join(f"{fmt(r[k], 2)}×" for k, v in r.items()) + " |"
+                  for name, r in res["ratios_to_off"].items()]
+    check = res.get("telemetry_check", {})
+    lines += ["", "Telemetry check (off recorded nothing; each part that was on recorded metrics / log lines / spans): "
+              + ("passed" if check.get("ok") else "FAILED — " + "; ".join(check.get("problems", [])))]
+    lines += ["", f"Run took {res['duration_s']} s. Shared machine: compare within one run, not across runs."]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(prog="bench/run")
     ap.add_argument("--quick", action="store_true", help="~2-minute version (shorter runs)")
@@ -755,8 +944,18 @@ def main():
                     help="bowline-sidecar (and nginx for scale) under each runtime setting in VARIANTS -> results/variants.*")
     ap.add_argument("--profile", action="store_true",
                     help="dotnet-trace each Bowline proxy during its fixed-rate run (bench/results/NAME-*.top.txt)")
+    ap.add_argument("--telemetry", action="store_true",
+                    help="bowline-sidecar with telemetry off, on (metrics, access log, 100 %% tracing), then each "
+                         "part alone -> results/telemetry.*")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N", help="--telemetry: N rounds (medians reported)")
     cfg = ap.parse_args()
     cfg.scenarios = cfg.scenarios.split(",")
+    if cfg.telemetry:
+        # --scenarios may pick some of the telemetry runs (e.g. only off and on); else all of them.
+        picked = [x for x in cfg.scenarios if x in TELEMETRY_SCENARIOS]
+        cfg.scenarios, cfg.skip_extras = picked or list(TELEMETRY_SCENARIOS), True
+        if cfg.out == "latest":
+            cfg.out = "telemetry"
     cfg.env = dict(e.split("=", 1) for e in cfg.env)
     if cfg.quick:
         cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 0.5, 2, 5, 2, 8, 3, 256, 2
@@ -772,13 +971,16 @@ def main():
     res = dataplane(cfg)
     res["load"]["rate"] = cfg.rate
     os.makedirs(RESULTS, exist_ok=True)
+    res["loadavg_at_end"] = os.getloadavg()
+    md = telemetry_report(res) if cfg.telemetry else markdown(res)
     with open(os.path.join(RESULTS, f"{cfg.out}.json"), "w") as f:
         json.dump(res, f, indent=2)
-    md = markdown(res)
     with open(os.path.join(RESULTS, f"{cfg.out}.md"), "w") as f:
         f.write(md)
     print(md)
     log(f"wrote bench/results/{cfg.out}.json and .md")
+    if not res.get("telemetry_check", {}).get("ok", True):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

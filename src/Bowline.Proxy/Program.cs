@@ -46,9 +46,12 @@ ListenerManager? manager = null;
 var snapshots = new DeferredSnapshotSource(() => manager);
 var accessLog = new AccessLogObserver(snapshots);
 var tracer = new Tracer(snapshots, proxyArgs.Id, proxyArgs.Namespace, new SpanExporter());
+// BOWLINE_METRICS=off leaves out the per-request Istio metrics: a measurement / debug knob (bench/run --telemetry
+// compares the proxy with telemetry on and off); metrics stay on by default, as in Istio.
+var requestMetrics = !string.Equals(Environment.GetEnvironmentVariable("BOWLINE_METRICS"), "off", StringComparison.OrdinalIgnoreCase);
 builder.Services.AddSingleton(sp => manager = new ListenerManager(
     sp.GetRequiredService<Forwarder>(), SharedRandomSource.Instance,
-    CompositeRequestObserver.Of(tracer, new MetricsObserver(sp.GetRequiredService<ProxyMetrics>()), accessLog), sp.GetRequiredService<ILoggerFactory>(),
+    CompositeRequestObserver.Of(tracer, requestMetrics ? new MetricsObserver(sp.GetRequiredService<ProxyMetrics>()) : null, accessLog), sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>(), metrics: sp.GetRequiredService<ProxyMetrics>()));
 builder.Services.AddSingleton<IConfigApplier>(sp => sp.GetRequiredService<ListenerManager>());
 builder.Services.AddSingleton(new XdsClientOptions(proxyArgs.Xds, new Node { Id = proxyArgs.Id, Pod = proxyArgs.Pod, Namespace = proxyArgs.Namespace }));
