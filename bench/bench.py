@@ -529,6 +529,7 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
         if n_run > 0 or log_on or tracing_on:
             bl.apply("mesh-config.yaml", telemetry_mesh_config(access_log, sink_port, log_on, tracing_on))
         spans0 = get_json(f"http://127.0.0.1:{sink_port}/count")["spans"]
+        sink_cpu0 = cpu_seconds([sink.pid])
         p, ready = bl.start_proxy("upstream-0", env if metrics_on else {**env, "BOWLINE_METRICS": "off"})
         res = measure_scenario(name, url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)})
         stats = get_json(f"http://127.0.0.1:{admin}/telemetry_stats")
@@ -538,13 +539,18 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
         if os.path.exists(access_log):
             with open(access_log, "rb") as f:
                 lines = f.read().count(b"\n")
-            os.rename(access_log, f"{access_log}.{n_run}-{name}")
+            if cfg.keep_tmp:
+                os.rename(access_log, f"{access_log}.{n_run}-{name}")
+            else:
+                # Gone before the kernel writes it back, so the next run does not pay for this one's disk writes.
+                os.remove(access_log)
         spans = get_json(f"http://127.0.0.1:{sink_port}/count")["spans"] - spans0
         res["round"] = rnd
         res["telemetry"] = {"metrics": metrics_on, "access_log": log_on, "tracing_100pct": tracing_on,
                             "proxy_env": "" if metrics_on else "BOWLINE_METRICS=off",
                             "istio_requests_total": metric_total, "access_log_lines": lines,
-                            "spans_received": spans, "proxy_telemetry_stats": stats}
+                            "spans_received": spans, "sink_cpu_s": round(cpu_seconds([sink.pid]) - sink_cpu0, 2),
+                            "proxy_telemetry_stats": stats}
         # Off must record nothing, on must record something; how much of what was sent it recorded is reported (wrk
         # does not count the requests in flight when it stops, so a little over 1.0 is normal; under 1.0 is drops).
         recorded = {"istio_requests_total": (metric_total, metrics_on), "access_log_lines": (lines, log_on),
@@ -557,7 +563,8 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
             if on:
                 res["telemetry"][f"{what}_per_request_sent"] = round(n / res["requests_sent"], 4)
         log(f"{name}: sent {res['requests_sent']} requests; istio_requests_total={metric_total} "
-            f"access-log lines={lines} spans received={spans} proxy stats={json.dumps(stats)}")
+            f"access-log lines={lines} spans received={spans} (sink CPU {res['telemetry']['sink_cpu_s']} s) "
+            f"proxy stats={json.dumps(stats)}")
         out["scenarios"].append(res)
     procs.stop(sink)
     out["telemetry_check"] = {"ok": not problems, "problems": problems}
@@ -910,7 +917,9 @@ def telemetry_report(res):
     if rounds > 1:
         lines += ["", f"Median of {rounds} rounds:", "", "| scenario | " + " | ".join(keys) + " |",
                   "|---|" + "---:|" * len(keys)]
-        lines += [f"| {n} | " + " | ".join(fmt(round(v, 4)) for v in med[n].values()) + " |" for n in names]
+        digits = {"rps_max": 0, "cpu_s_per_1k": 4, "rss_mb_load": 1, "rss_mb_max_load": 1}
+        lines += [f"| {n} | " + " | ".join(f"{v:.{digits.get(k, 3)}f}" for k, v in med[n].items()) + " |"
+                  for n in names]
     off = med.get(TELEMETRY_SCENARIOS[0])
     if off and len(names) > 1:
         res["ratios_to_off"] = {n: {k: round(med[n][k] / off[k], 3) if off[k] else None for k in keys}
