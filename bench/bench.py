@@ -531,8 +531,13 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
         spans0 = get_json(f"http://127.0.0.1:{sink_port}/count")["spans"]
         sink_cpu0 = cpu_seconds([sink.pid])
         p, ready = bl.start_proxy("upstream-0", env if metrics_on else {**env, "BOWLINE_METRICS": "off"})
-        res = measure_scenario(name, url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)})
+        res = measure_scenario(name, url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)},
+                               probe=lambda: get_json(f"http://127.0.0.1:{admin}/telemetry_stats"))
         stats = get_json(f"http://127.0.0.1:{admin}/telemetry_stats")
+        # What was dropped while the fixed-rate run went on (drops at max throughput are another matter).
+        b, a = res["probe_before_rate"], res["probe_after_rate"]
+        dropped_at_rate = {"access_log": a["accessLog"]["dropped"] - b["accessLog"]["dropped"],
+                           "spans": a["tracing"]["dropped"] - b["tracing"]["dropped"]}
         metric_total = istio_requests_total(admin)
         procs.stop(p)  # SIGTERM: the proxy writes out its last log lines and spans before it exits
         lines = 0
@@ -550,7 +555,7 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
                             "proxy_env": "" if metrics_on else "BOWLINE_METRICS=off",
                             "istio_requests_total": metric_total, "access_log_lines": lines,
                             "spans_received": spans, "sink_cpu_s": round(cpu_seconds([sink.pid]) - sink_cpu0, 2),
-                            "proxy_telemetry_stats": stats}
+                            "proxy_telemetry_stats": stats, "dropped_during_fixed_rate": dropped_at_rate}
         # Off must record nothing, on must record something; how much of what was sent it recorded is reported (wrk
         # does not count the requests in flight when it stops, so a little over 1.0 is normal; under 1.0 is drops).
         recorded = {"istio_requests_total": (metric_total, metrics_on), "access_log_lines": (lines, log_on),
@@ -564,7 +569,7 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
                 res["telemetry"][f"{what}_per_request_sent"] = round(n / res["requests_sent"], 4)
         log(f"{name}: sent {res['requests_sent']} requests; istio_requests_total={metric_total} "
             f"access-log lines={lines} spans received={spans} (sink CPU {res['telemetry']['sink_cpu_s']} s) "
-            f"proxy stats={json.dumps(stats)}")
+            f"proxy stats={json.dumps(stats)}, dropped during the fixed-rate run {json.dumps(dropped_at_rate)}")
         out["scenarios"].append(res)
     procs.stop(sink)
     out["telemetry_check"] = {"ok": not problems, "problems": problems}
@@ -588,8 +593,9 @@ def measure_stream(bl, cfg, tmp, procs, up_port, out):
                              "(opaque byte copy) vs iperf3 direct on loopback")
 
 
-def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
-    """The same sequence for every scenario: idle RSS, wrk warm-up + max throughput, then the fixed-rate run."""
+def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None):
+    """The same sequence for every scenario: idle RSS, wrk warm-up + max throughput, then the fixed-rate run.
+    `probe` (optional) is called just before and after the fixed-rate run; its answers go in the results."""
     res = {"name": name}
     res.update(extra or {})
     time.sleep(cfg.settle)
@@ -607,6 +613,8 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
     res["wrk_errors"] = w["errors"]
 
     log(f"{name}: {cfg.rate} rps open-loop over 16 connections, {cfg.lg_warm}s warm-up + {cfg.lg}s")
+    if probe:
+        res["probe_before_rate"] = probe()
     cpu0 = cpu_seconds(pids)
     t0 = time.monotonic()
     tracer = None
@@ -618,6 +626,8 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None):
         finish_trace(name, tracer, cfg)
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(pids) - cpu0
+    if probe:
+        res["probe_after_rate"] = probe()
     for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms"):
         res[k] = lg[k]
     res["achieved_rps"] = round(lg["achieved_rps"], 1)
@@ -896,8 +906,9 @@ def telemetry_report(res):
              "100 % to a local OTLP/HTTP sink (mesh ConfigMap `istio` applied to the control plane). Then each part "
              "alone; with --repeat, each round runs them in the order of the one before rotated by one.", "",
              "| scenario | round | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | RSS idle MB | RSS at rate MB | "
-             "RSS at max MB | requests sent | istio_requests_total | access-log lines | spans received | dropped (log / spans) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "RSS at max MB | requests sent | istio_requests_total | access-log lines | spans received | dropped (log / spans) | "
+             "of which during the fixed-rate run |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for x in runs:
         t = x["telemetry"]
         st = t["proxy_telemetry_stats"]
@@ -906,7 +917,9 @@ def telemetry_report(res):
                                          fmt(x["rss_mb_idle"], 1), fmt(x["rss_mb_load"], 1), fmt(x["rss_mb_max_load"], 1),
                                          fmt(x["requests_sent"]), fmt(t["istio_requests_total"]),
                                          fmt(t["access_log_lines"]), fmt(t["spans_received"]),
-                                         f"{st['accessLog']['dropped']} / {st['tracing']['dropped'] + st['tracing']['failed']}"])
+                                         f"{st['accessLog']['dropped']} / {st['tracing']['dropped'] + st['tracing']['failed']}",
+                                         "{access_log} / {spans}".format(**t.get("dropped_during_fixed_rate",
+                                                                                 {"access_log": "–", "spans": "–"}))])
                      + " |")
     keys = ["rps_max", "p50_ms", "p90_ms", "p99_ms", "cpu_s_per_1k", "rss_mb_load", "rss_mb_max_load"]
     names = [n for n in TELEMETRY_SCENARIOS if any(x["name"] == n for x in runs)]
