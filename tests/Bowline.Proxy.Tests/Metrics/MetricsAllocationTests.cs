@@ -30,7 +30,7 @@ public sealed class MetricsAllocationTests
         return (new MetricsObserver(metrics), metrics, ConfigCompiler.Compile(config));
     }
 
-    private static long AllocatedRecording(MetricsObserver observer, HttpContext context)
+    private static (long Allocated, long Recorded) AllocatedRecording(MetricsObserver observer, HttpContext context)
     {
         // Warm up: the first request creates the series; the JIT settles its code paths.
         for (var i = 0; i < 1000; i++)
@@ -38,13 +38,24 @@ public sealed class MetricsAllocationTests
             observer.OnRequestCompleted(context);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < Requests; i++)
+        // The fewest bytes of three rounds: the runtime itself (tiered-JIT call counting, a one-off stub) may allocate a
+        // few KB on this thread once under load, while an allocation on the recording path would show in every round
+        // (at least 10,000 × 24 bytes).
+        var fewest = long.MaxValue;
+        var recorded = 1000L;
+        for (var round = 0; round < 3 && fewest > 0; round++)
         {
-            observer.OnRequestCompleted(context);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Requests; i++)
+            {
+                observer.OnRequestCompleted(context);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            recorded += Requests;
         }
 
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return (fewest, recorded);
     }
 
     [Fact]
@@ -61,9 +72,10 @@ public sealed class MetricsAllocationTests
         context.Response.StatusCode = 200;
         context.Response.ContentLength = 120;
 
-        Assert.Equal(0, AllocatedRecording(observer, context));
+        var (allocated, recorded) = AllocatedRecording(observer, context);
+        Assert.Equal(0, allocated);
         Assert.Contains($"destination_workload=\"reviews-v1\"", metrics.Render());
-        Assert.Equal(1000 + Requests, metrics.Http(new HttpSeriesKey(true, outbound.Telemetry.Local, cluster.Endpoints[0].MetricLabels, false, 200, -1, ResponseFlags.None)).RequestCount);
+        Assert.Equal(recorded, metrics.Http(new HttpSeriesKey(true, outbound.Telemetry.Local, cluster.Endpoints[0].MetricLabels, false, 200, -1, ResponseFlags.None)).RequestCount);
     }
 
     [Fact]
@@ -82,7 +94,7 @@ public sealed class MetricsAllocationTests
         context.Response.StatusCode = 200;
         context.Response.Headers["grpc-status"] = "0";
 
-        Assert.Equal(0, AllocatedRecording(observer, context));
+        Assert.Equal(0, AllocatedRecording(observer, context).Allocated);
         var text = metrics.Render();
         Assert.Contains("source_workload=\"productpage-v1\"", text);
         Assert.Contains("grpc_response_status=\"0\"", text);
