@@ -19,7 +19,13 @@ internal sealed class FaultFilter(TimeProvider time, IRandomSource random)
             feature.Flags |= ResponseFlags.DelayInjected;
             try
             {
-                await Task.Delay(fault.Delay!.Value, time, context.RequestAborted);
+                // Timers may fire up to a tick of the OS timer early; an injected delay is never shorter than asked.
+                var delay = fault.Delay!.Value;
+                var started = time.GetTimestamp();
+                for (var left = delay; left > TimeSpan.Zero; left = delay - time.GetElapsedTime(started))
+                {
+                    await Task.Delay(left, time, context.RequestAborted);
+                }
             }
             catch (OperationCanceledException)
             {
