@@ -393,11 +393,6 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
             request.Headers.TryAddWithoutValidation("x-forwarded-proto", DownstreamTls.Scheme(context));
         }
 
-        if (!headers.ContainsKey("x-request-id"))
-        {
-            request.Headers.TryAddWithoutValidation("x-request-id", RequestId.New());
-        }
-
         // Envoy's default order: the destination's edits first, then the route's (so the route's set wins).
         destinationHeaders?.Request?.Apply(request);
         route?.Headers?.Request?.Apply(request);
