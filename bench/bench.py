@@ -812,7 +812,7 @@ def markdown(res):
              f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s. Latency: {res['load']['latency']}, "
              f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up. Upstream: nginx, static 1 KB file.",
              "",
-             "| scenario | round | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
+             "| scenario | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in res["scenarios"]:
         lines.append("| " + " | ".join([s["name"], fmt(s["rps_max"]), fmt(s["p50_ms"], 3), fmt(s["p90_ms"], 3),
