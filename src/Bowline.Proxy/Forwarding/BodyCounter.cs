@@ -1,4 +1,3 @@
-using System.Buffers;
 using Bowline.Proxy.Pipeline;
 
 namespace Bowline.Proxy.Forwarding;
@@ -19,25 +18,8 @@ internal static class BodyCounter
 
     public static async Task CopyAsync(Stream from, Stream to, ProxyRequestFeature feature, bool isResponse, CancellationToken token)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var grpc = new GrpcFrames();
-        long total = 0;
-        try
-        {
-            int read;
-            while ((read = await from.ReadAsync(buffer.AsMemory(0, BufferSize), token)) > 0)
-            {
-                total += read;
-                grpc.Scan(buffer.AsSpan(0, read));
-                await to.WriteAsync(buffer.AsMemory(0, read), token);
-                // Published as it grows: the response may end in an abort, and the count so far is still true.
-                Publish(feature, isResponse, total, grpc.Messages);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        await using var counted = new CountingReadStream(from, feature, isResponse);
+        await counted.CopyToAsync(to, BufferSize, token);
     }
 
     private static void Publish(ProxyRequestFeature feature, bool isResponse, long bytes, long messages)
@@ -99,10 +81,11 @@ internal static class BodyCounter
     }
 
     /// <summary>
-    /// The downstream request body, counted as it is read: the bytes and gRPC messages the client sent, whichever try
-    /// (or the retry buffer) carries them upstream.
+    /// A body counted as it is read, published as it grows (a response may end in an abort, and the count so far is
+    /// still true). For a request: the bytes and gRPC messages the client sent, whichever try (or the retry buffer)
+    /// carries them upstream.
     /// </summary>
-    internal sealed class CountingReadStream(Stream inner, ProxyRequestFeature feature) : Stream
+    internal sealed class CountingReadStream(Stream inner, ProxyRequestFeature feature, bool isResponse = false) : Stream
     {
         private GrpcFrames _grpc;
         private long _total;
@@ -134,7 +117,7 @@ internal static class BodyCounter
         {
             _total += data.Length;
             _grpc.Scan(data);
-            Publish(feature, isResponse: false, _total, _grpc.Messages);
+            Publish(feature, isResponse, _total, _grpc.Messages);
         }
 
         public override void Flush()
