@@ -38,7 +38,10 @@ builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(o => o.Listen(proxyArgs.Admin));
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>(), SharedRandomSource.Instance));
+// BOWLINE_UPSTREAM_CLIENT=httpclient sends plain HTTP/1.1 through HttpClient too, instead of Bowline's own client: a
+// measurement / fallback knob (bench/README.md, "Tuning log").
+var ownHttp1Client = !string.Equals(Environment.GetEnvironmentVariable("BOWLINE_UPSTREAM_CLIENT"), "httpclient", StringComparison.OrdinalIgnoreCase);
+builder.Services.AddSingleton(sp => new Forwarder(UpstreamClient.Create(), sp.GetRequiredService<TimeProvider>(), SharedRandomSource.Instance, ownHttp1Client));
 builder.Services.AddSingleton(sp => new ProxyMetrics(sp.GetRequiredService<TimeProvider>()));
 // Access log and tracing read the config in use through the ListenerManager; the manager tells them (and the metrics)
 // about requests.

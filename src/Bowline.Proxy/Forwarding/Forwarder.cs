@@ -14,7 +14,9 @@ namespace Bowline.Proxy.Forwarding;
 /// the route timeout, and the Envoy-style local replies when there is no upstream answer.
 /// </summary>
 /// <param name="random">Draws the retry back-off jitter; the shared random unless a test fixes it.</param>
-internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IRandomSource? random = null)
+/// <param name="http1">Plain HTTP/1.1 to endpoints of clusters without connectionPool settings goes through Bowline's own
+/// client (<see cref="Http1.Http1Client"/>); false sends everything through <paramref name="client"/>.</param>
+internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IRandomSource? random = null, bool http1 = true)
 {
     // Envoy's default retry back-off: 25 ms base interval, capped at 10 times that.
     private const int RetryBackoffBaseMs = 25;
@@ -82,6 +84,8 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         var outlier = cluster.Outlier;
         var invoker = cluster.Client ?? client;
+        // Clusters with connectionPool settings keep HttpClient's pool: it queues for maxConnections per endpoint.
+        var ownClient = http1 && cluster.Client is null && cluster.HttpVersion == HttpVersion.Version11 && !cluster.OriginalDestination;
         var replay = hasBody && retries is not null ? new RequestBodyReplay() : null;
         if (Upgrade.UpgradeForwarder.IsUpgrade(context))
         {
@@ -108,21 +112,21 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 feature.UpstreamEndpoint = endpoint.UriPrefix;
                 feature.Endpoint = endpoint;
                 var body = hasBody ? new RequestBodyContent(context.Request, replay, feature) : null;
-                using var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
-                AddPeerMetadata(request, feature, endpoint);
                 using var perTry = retries?.PerTryTimeout is { } perTryTimeout ? new CancellationTokenSource(perTryTimeout, time) : null;
                 using var perTryLinked = perTry is null ? null : CancellationTokenSource.CreateLinkedTokenSource(token, perTry.Token);
 
-                // Asked after the try: a body HttpClient began sending can be replayed only from the retry buffer.
+                // Asked after the try: a body the client began sending can be replayed only from the retry buffer.
                 bool MayRetry() => retries is not null && attempt < retries.Attempts && (body is null || !body.Started || body.Replayable);
 
                 // Asked last, once a retry is otherwise decided: the cluster's maxRetries in flight (Envoy's retry budget).
                 bool RetrySlot() => TryTakeRetrySlot(cluster, feature);
-                HttpResponseMessage response;
+                UpstreamResponse response;
                 var sent = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
-                    response = await invoker.SendAsync(request, perTryLinked?.Token ?? token);
+                    response = ownClient
+                        ? await Http1.Http1Client.SendAsync(context, feature, endpoint, target, body, route, destinationHeaders, perTryLinked?.Token ?? token)
+                        : await SendMessageAsync(invoker, context, method, cluster, endpoint, target, body, route, destinationHeaders, feature, perTryLinked?.Token ?? token);
                     feature.UpstreamServiceTime = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -188,7 +192,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
                 using (response)
                 {
-                    outlier?.Record(endpoint, (int)response.StatusCode);
+                    outlier?.Record(endpoint, response.StatusCode);
                     var retriable = retries is not null && retries.ShouldRetry(response, context.Request);
                     if (retriable && MayRetry() && RetrySlot())
                     {
@@ -207,7 +211,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                     }
 
                     var edits = new ResponseEdits(destinationHeaders?.Response, route?.Headers?.Response, route?.Cors, corsOrigin);
-                    await CopyResponseAsync(context, feature, response, edits, timeout, token);
+                    await response.CopyToAsync(context, feature, edits, timeout, token);
                     return;
                 }
             }
@@ -218,6 +222,24 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                     endpoint.EndRequest();
                 }
             }
+        }
+    }
+
+    /// <summary>One try through HttpClient (HTTP/2, clusters with their own pool, original destinations).</summary>
+    private static async Task<UpstreamResponse> SendMessageAsync(HttpMessageInvoker invoker, HttpContext context, HttpMethod method, CompiledCluster cluster,
+        UpstreamEndpoint endpoint, string target, RequestBodyContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders,
+        ProxyRequestFeature feature, CancellationToken token)
+    {
+        var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
+        try
+        {
+            AddPeerMetadata(request, feature, endpoint);
+            return new MessageUpstreamResponse(request, await invoker.SendAsync(request, token));
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
         }
     }
 
@@ -364,7 +386,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         var connectionTokens = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (name.StartsWith(':') || HopByHopHeaders.Contains(name) || IsListed(connectionTokens, name) || IsConsumed(name))
+            if (!IsForwarded(name, connectionTokens))
             {
                 continue;
             }
@@ -399,6 +421,10 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         return request;
     }
 
+    /// <summary>Whether a downstream request header goes upstream: not a pseudo-header, hop-by-hop, Connection-listed or consumed.</summary>
+    internal static bool IsForwarded(string name, StringValues connectionTokens) =>
+        !name.StartsWith(':') && !HopByHopHeaders.Contains(name) && !IsListed(connectionTokens, name) && !IsConsumed(name);
+
     /// <summary>
     /// Envoy's request headers that steer the proxy itself: read here, never forwarded. The peer-metadata headers are
     /// among them: an inbound proxy must not hand them to its app, and an outbound one sets its own.
@@ -411,12 +437,16 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     /// <summary>Istio's metadata exchange: outbound and gateway proxies tell a mesh endpoint's proxy who is calling.</summary>
     private static void AddPeerMetadata(HttpRequestMessage request, ProxyRequestFeature feature, UpstreamEndpoint endpoint)
     {
-        if (endpoint.Workload is not null && feature.Listener?.Telemetry is { PeerMetadata: { } metadata, PeerId: { } id })
+        if (PeerMetadataFor(feature, endpoint) is { } peer)
         {
-            request.Headers.TryAddWithoutValidation(Telemetry.Metrics.PeerMetadata.IdHeader, id);
-            request.Headers.TryAddWithoutValidation(Telemetry.Metrics.PeerMetadata.Header, metadata);
+            request.Headers.TryAddWithoutValidation(Telemetry.Metrics.PeerMetadata.IdHeader, peer.Id);
+            request.Headers.TryAddWithoutValidation(Telemetry.Metrics.PeerMetadata.Header, peer.Metadata);
         }
     }
+
+    /// <summary>This proxy's peer id and metadata when the endpoint is a mesh workload; null otherwise.</summary>
+    internal static (string Id, string Metadata)? PeerMetadataFor(ProxyRequestFeature feature, UpstreamEndpoint endpoint) =>
+        endpoint.Workload is not null && feature.Listener?.Telemetry is { PeerMetadata: { } metadata, PeerId: { } id } ? (id, metadata) : null;
 
     private static bool IsListed(StringValues connectionTokens, string name)
     {
@@ -439,26 +469,13 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         return false;
     }
 
-    private static async Task CopyResponseAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, ResponseEdits edits, CancellationTokenSource? timeout, CancellationToken token)
+    internal static async Task CopyResponseAsync(HttpContext context, ProxyRequestFeature feature, HttpResponseMessage response, ResponseEdits edits, CancellationTokenSource? timeout, CancellationToken token)
     {
         var downstream = context.Response;
         downstream.StatusCode = (int)response.StatusCode;
         CopyHeaders(response.Headers, downstream.Headers);
         CopyHeaders(response.Content.Headers, downstream.Headers);
-        if (feature.UpstreamServiceTime is { } serviceTime)
-        {
-            // Envoy's router adds it to every upstream response: the upstream's time to answer, in whole milliseconds.
-            downstream.Headers[UpstreamServiceTimeHeader] = ((long)serviceTime.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        edits.Apply(downstream.Headers);
-        if (feature.SetCookie is { } cookie)
-        {
-            downstream.Headers.Append("set-cookie", cookie);
-        }
-
-        // Stream as it arrives: server-sent events and long downloads must not wait on a buffer.
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        FinishResponseHeaders(context, feature, edits);
         try
         {
             await using var upstream = await response.Content.ReadAsStreamAsync(token);
@@ -484,12 +501,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            feature.Flags |= context.RequestAborted.IsCancellationRequested ? ResponseFlags.DownstreamConnectionTermination
-                : timeout?.IsCancellationRequested == true ? ResponseFlags.UpstreamRequestTimeout
-                : ResponseFlags.UpstreamConnectionTermination;
-
-            // Headers are gone already: a truncated response must not look complete to the client.
-            context.Abort();
+            ResponseBodyFailed(context, feature, timeout);
             return;
         }
 
@@ -500,6 +512,37 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 downstream.AppendTrailer(name, ToStringValues(values));
             }
         }
+    }
+
+    /// <summary>What every upstream response gets once its own headers are copied: Envoy's service time, the route's edits, a hash cookie.</summary>
+    internal static void FinishResponseHeaders(HttpContext context, ProxyRequestFeature feature, ResponseEdits edits)
+    {
+        var headers = context.Response.Headers;
+        if (feature.UpstreamServiceTime is { } serviceTime)
+        {
+            // Envoy's router adds it to every upstream response: the upstream's time to answer, in whole milliseconds.
+            headers[UpstreamServiceTimeHeader] = ((long)serviceTime.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        edits.Apply(headers);
+        if (feature.SetCookie is { } cookie)
+        {
+            headers.Append("set-cookie", cookie);
+        }
+
+        // Stream as it arrives: server-sent events and long downloads must not wait on a buffer.
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+    }
+
+    /// <summary>The body broke off after the headers went out: flag who ended it, and make the truncation visible.</summary>
+    internal static void ResponseBodyFailed(HttpContext context, ProxyRequestFeature feature, CancellationTokenSource? timeout)
+    {
+        feature.Flags |= context.RequestAborted.IsCancellationRequested ? ResponseFlags.DownstreamConnectionTermination
+            : timeout?.IsCancellationRequested == true ? ResponseFlags.UpstreamRequestTimeout
+            : ResponseFlags.UpstreamConnectionTermination;
+
+        // Headers are gone already: a truncated response must not look complete to the client.
+        context.Abort();
     }
 
     private static void CopyHeaders(System.Net.Http.Headers.HttpHeaders from, IHeaderDictionary to)

@@ -12,7 +12,7 @@ internal static class UpstreamClient
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     // Shorter than Istio's 1 h: local apps (Kestrel) close idle keep-alive connections after 130 s.
-    private static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
 
     public static HttpMessageInvoker Create() => new(Handler(), disposeHandler: true);
 

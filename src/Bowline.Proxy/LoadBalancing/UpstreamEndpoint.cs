@@ -17,6 +17,7 @@ internal sealed class UpstreamEndpoint
     private int _consecutive5xx;
     private int _consecutiveGateway;
     private TargetUri? _lastUri;
+    private Forwarding.Http1.Http1Pool? _http1Pool;
 
     /// <param name="workload">The endpoint's workload (destination_* labels); null for non-pod endpoints.</param>
     /// <param name="service">The cluster's service FQDN (destination_service).</param>
@@ -59,6 +60,24 @@ internal sealed class UpstreamEndpoint
         var uri = new Uri(UriPrefix + target, UriKind.Absolute);
         Volatile.Write(ref _lastUri, new TargetUri(target, uri));
         return uri;
+    }
+
+    /// <summary>
+    /// Idle HTTP/1.1 connections of Bowline's own client to this endpoint, made on first use. On the endpoint, so they
+    /// survive config pushes with it (clusters using this client have no connectionPool settings: default timeouts).
+    /// </summary>
+    public Forwarding.Http1.Http1Pool Http1Pool
+    {
+        get
+        {
+            if (Volatile.Read(ref _http1Pool) is { } pool)
+            {
+                return pool;
+            }
+
+            var created = new Forwarding.Http1.Http1Pool(Address, Port, Forwarding.UpstreamClient.DefaultIdleTimeout, Forwarding.UpstreamClient.DefaultConnectTimeout);
+            return Interlocked.CompareExchange(ref _http1Pool, created, null) ?? created;
+        }
     }
 
     /// <summary>"address:port": what consistent hashing places on the ring, the same in every proxy.</summary>

@@ -65,6 +65,26 @@ internal sealed class CompiledHeaderOperations
         }
     }
 
+    /// <summary>Edits the header fields of a request head about to go upstream (<see cref="Forwarding.Http1.Http1Client"/>).</summary>
+    public void Apply(List<KeyValuePair<string, string>> fields)
+    {
+        foreach (var name in _remove)
+        {
+            fields.RemoveAll(f => f.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+        }
+
+        foreach (var (name, value) in _set)
+        {
+            fields.RemoveAll(f => f.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+            fields.Add(new(name, value));
+        }
+
+        foreach (var (name, value) in _add)
+        {
+            fields.Add(new(name, value));
+        }
+    }
+
     /// <summary>Edits a response about to go downstream.</summary>
     public void Apply(IHeaderDictionary headers)
     {

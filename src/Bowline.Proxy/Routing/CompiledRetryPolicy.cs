@@ -86,9 +86,9 @@ internal sealed class CompiledRetryPolicy
     }
 
     /// <summary>Whether an upstream response asks for a retry (status, retriable codes, or a gRPC status in its headers).</summary>
-    public bool ShouldRetry(HttpResponseMessage response, HttpRequest downstream)
+    public bool ShouldRetry(Forwarding.UpstreamResponse response, HttpRequest downstream)
     {
-        var status = (int)response.StatusCode;
+        var status = response.StatusCode;
         if (ShouldRetry(status))
         {
             return true;
@@ -99,8 +99,7 @@ internal sealed class CompiledRetryPolicy
             return true;
         }
 
-        return (On & Grpc) != 0 && response.Headers.NonValidated.TryGetValues("grpc-status", out var values)
-            && values.Count == 1 && (On & GrpcCondition(values.ToString())) != 0;
+        return (On & Grpc) != 0 && response.Header("grpc-status") is { } grpcStatus && (On & GrpcCondition(grpcStatus)) != 0;
     }
 
     /// <summary>The status conditions alone (5xx, gateway-error, retriable-4xx).</summary>

@@ -1,0 +1,222 @@
+using System.Buffers.Text;
+using System.Text;
+
+namespace Bowline.Proxy.Forwarding.Http1;
+
+/// <summary>How the response body is delimited (RFC 9112 §6.3).</summary>
+internal enum BodyFraming
+{
+    None,
+    ContentLength,
+    Chunked,
+    // No length and not chunked: the body runs until the upstream closes the connection.
+    UntilClose,
+}
+
+/// <summary>
+/// The parsed status line and header section of one upstream response. Lives on its connection and is reused by the
+/// next response there: header name strings come from a table of common names and values repeat across responses on
+/// one connection (Content-Type, Server, a fixed Content-Length), so a value equal to the previous response's value at
+/// the same position is taken from it instead of decoded again.
+/// </summary>
+internal sealed class Http1ResponseHead
+{
+    /// <summary>RFC 9112 has no limit; SocketsHttpHandler's default (64 KiB) is what the proxy accepted before.</summary>
+    public const int MaxHeadBytes = 64 * 1024;
+    private const int MaxHeaders = 256;
+
+    private readonly List<KeyValuePair<string, string>> _headers = [];
+    private KeyValuePair<string, string>[] _previous = [];
+    private int _previousCount;
+
+    public int StatusCode { get; private set; }
+    public bool KeepAlive { get; private set; }
+    public BodyFraming Framing { get; private set; }
+    public long ContentLength { get; private set; }
+
+    /// <summary>Every header field in arrival order (the hop-by-hop ones included: the copier skips them).</summary>
+    public List<KeyValuePair<string, string>> Headers => _headers;
+
+    public string? Get(string name)
+    {
+        foreach (var (key, value) in _headers)
+        {
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Parses a complete head (status line through the empty line, <paramref name="head"/> excludes the final CRLF CRLF
+    /// or LF LF). <paramref name="isHead"/>: the request was HEAD, so the response has no body whatever it says.
+    /// </summary>
+    /// <exception cref="Http1ProtocolException">Not a valid HTTP/1.x response head.</exception>
+    public void Parse(ReadOnlySpan<byte> head, bool isHead)
+    {
+        RememberPrevious();
+        _headers.Clear();
+        var lineEnd = head.IndexOf((byte)'\n');
+        var statusLine = TrimCr(lineEnd < 0 ? head : head[..lineEnd]);
+        // "HTTP/1.1 200 OK", reason optional (RFC 9112 §4: "HTTP/1.1 200 " and "HTTP/1.1 200" both occur).
+        if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || statusLine[8] != (byte)' '
+            || (statusLine[7] != (byte)'1' && statusLine[7] != (byte)'0') || (statusLine.Length > 12 && statusLine[12] != (byte)' ')
+            || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var used) || used != 3 || status < 100)
+        {
+            throw new Http1ProtocolException("invalid status line");
+        }
+
+        StatusCode = status;
+        var http10 = statusLine[7] == (byte)'0';
+        var connectionClose = http10;
+        var chunked = false;
+        var otherCoding = false;
+        long contentLength = -1;
+        var rest = lineEnd < 0 ? [] : head[(lineEnd + 1)..];
+        var index = 0;
+        while (rest.Length > 0)
+        {
+            var end = rest.IndexOf((byte)'\n');
+            var line = TrimCr(end < 0 ? rest : rest[..end]);
+            rest = end < 0 ? [] : rest[(end + 1)..];
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var colon = line.IndexOf((byte)':');
+            // No obsolete line folding, no whitespace before the colon (RFC 9112 §5.1-5.2: a proxy must reject both).
+            if (colon <= 0 || line[0] is (byte)' ' or (byte)'\t' || !IsToken(line[..colon]))
+            {
+                throw new Http1ProtocolException("invalid header line");
+            }
+
+            if (++index > MaxHeaders)
+            {
+                throw new Http1ProtocolException("too many headers");
+            }
+
+            var rawValue = line[(colon + 1)..].Trim(" \t"u8);
+            if (rawValue.IndexOfAny((byte)'\r', (byte)'\0') >= 0)
+            {
+                throw new Http1ProtocolException("invalid header value");
+            }
+
+            var name = KnownHeaderNames.Get(line[..colon]) ?? Encoding.ASCII.GetString(line[..colon]);
+
+            var value = ReusedValue(index - 1, name, rawValue) ?? Encoding.Latin1.GetString(rawValue);
+            _headers.Add(new(name, value));
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!Utf8Parser.TryParse(rawValue, out long length, out var n) || n != rawValue.Length || length < 0
+                    || (contentLength >= 0 && contentLength != length))
+                {
+                    throw new Http1ProtocolException("invalid Content-Length");
+                }
+
+                contentLength = length;
+            }
+            else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                // Only a final "chunked" delimits the body; any other coding runs to the close (RFC 9112 §6.3).
+                var last = LastToken(rawValue);
+                chunked = last.Length == 7 && Ascii.EqualsIgnoreCase(last, "chunked"u8);
+                otherCoding |= !chunked;
+            }
+            else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+            {
+                if (HasToken(rawValue, "close"u8))
+                {
+                    connectionClose = true;
+                }
+                else if (http10 && HasToken(rawValue, "keep-alive"u8))
+                {
+                    connectionClose = false;
+                }
+            }
+        }
+
+        ContentLength = contentLength;
+        if (isHead || status is 204 or 304 || status < 200)
+        {
+            Framing = BodyFraming.None;
+        }
+        else if (chunked || otherCoding)
+        {
+            // Transfer-Encoding wins over Content-Length; both at once is a smuggling attempt unless chunked ends it.
+            Framing = chunked && !otherCoding ? BodyFraming.Chunked : BodyFraming.UntilClose;
+            ContentLength = -1;
+        }
+        else if (contentLength >= 0)
+        {
+            Framing = contentLength == 0 ? BodyFraming.None : BodyFraming.ContentLength;
+        }
+        else
+        {
+            Framing = BodyFraming.UntilClose;
+        }
+
+        KeepAlive = !connectionClose && Framing != BodyFraming.UntilClose;
+    }
+
+    private void RememberPrevious()
+    {
+        if (_headers.Count == 0)
+        {
+            return;
+        }
+
+        if (_previous.Length < _headers.Count)
+        {
+            _previous = new KeyValuePair<string, string>[_headers.Count];
+        }
+
+        _headers.CopyTo(_previous);
+        _previousCount = _headers.Count;
+    }
+
+    private string? ReusedValue(int index, string name, ReadOnlySpan<byte> raw)
+    {
+        if (index >= _previousCount)
+        {
+            return null;
+        }
+
+        var (previousName, previousValue) = _previous[index];
+        return ReferenceEquals(previousName, name) && Ascii.Equals(raw, previousValue) ? previousValue : null;
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+
+    private static ReadOnlySpan<byte> LastToken(ReadOnlySpan<byte> value)
+    {
+        var comma = value.LastIndexOf((byte)',');
+        return (comma < 0 ? value : value[(comma + 1)..]).Trim(" \t"u8);
+    }
+
+    private static bool HasToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in value.Split((byte)','))
+        {
+            var part = value[range].Trim(" \t"u8);
+            if (part.Length == token.Length && Ascii.EqualsIgnoreCase(part, token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // RFC 9110 §5.6.2 tchar.
+    private static bool IsToken(ReadOnlySpan<byte> name) => name.IndexOfAnyExcept(TokenChars) < 0;
+
+    private static readonly System.Buffers.SearchValues<byte> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+}
+
+/// <summary>The upstream's bytes are not HTTP/1.1 (or break a limit): the exchange fails as an invalid response.</summary>
+internal sealed class Http1ProtocolException(string message) : Exception(message);
