@@ -32,17 +32,20 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
     /// <param name="destinationHeaders">Header edits of the picked destination, applied before the route's.</param>
     /// <param name="corsOrigin">The request's Origin when the route's CORS policy allows it: the response gets CORS headers.</param>
-    public async Task ForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route, string target,
+    public Task ForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route, string target,
         CompiledHeaderPolicy? destinationHeaders = null, string? corsOrigin = null)
     {
         feature.ClusterName = cluster.Name;
         feature.Cluster = cluster;
-        if (cluster.CircuitBreaker is not { } breaker)
-        {
-            await ForwardAdmittedAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
-            return;
-        }
+        // Without circuit breakers nothing is left to do after the forward: no async frame of its own.
+        return cluster.CircuitBreaker is { } breaker
+            ? ForwardBreakerAsync(breaker, context, feature, cluster, route, target, destinationHeaders, corsOrigin)
+            : ForwardAdmittedAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
+    }
 
+    private async Task ForwardBreakerAsync(CircuitBreaker breaker, HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute? route,
+        string target, CompiledHeaderPolicy? destinationHeaders, string? corsOrigin)
+    {
         if (!breaker.TryEnter())
         {
             cluster.Stats.RecordOverflow();

@@ -23,7 +23,7 @@ internal static class Http1Client
     /// the final response head has arrived. A reused connection that fails before any response byte was most likely
     /// closed by the upstream while idle: a request whose body has not started goes out once more on a new connection.
     /// </summary>
-    public static async Task<UpstreamResponse> SendAsync(HttpContext context, ProxyRequestFeature feature, UpstreamEndpoint endpoint, string target,
+    public static async ValueTask<UpstreamResponse> SendAsync(HttpContext context, ProxyRequestFeature feature, UpstreamEndpoint endpoint, string target,
         RequestBodyContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders, CancellationToken token)
     {
         var pool = endpoint.Http1Pool;

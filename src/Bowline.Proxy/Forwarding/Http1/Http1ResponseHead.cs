@@ -26,6 +26,7 @@ internal sealed class Http1ResponseHead
     private const int MaxHeaders = 256;
 
     private readonly List<KeyValuePair<string, string>> _headers = [];
+    private readonly List<bool> _copied = [];
     private KeyValuePair<string, string>[] _previous = [];
     private int _previousCount;
 
@@ -34,8 +35,11 @@ internal sealed class Http1ResponseHead
     public BodyFraming Framing { get; private set; }
     public long ContentLength { get; private set; }
 
-    /// <summary>Every header field in arrival order (the hop-by-hop ones included: the copier skips them).</summary>
+    /// <summary>Every header field in arrival order (the hop-by-hop ones included: see <see cref="IsEndToEnd"/>).</summary>
     public List<KeyValuePair<string, string>> Headers => _headers;
+
+    /// <summary>Whether header <paramref name="index"/> goes downstream (not hop-by-hop, not framing).</summary>
+    public bool IsEndToEnd(int index) => _copied[index];
 
     public string? Get(string name)
     {
@@ -59,6 +63,7 @@ internal sealed class Http1ResponseHead
     {
         RememberPrevious();
         _headers.Clear();
+        _copied.Clear();
         var lineEnd = head.IndexOf((byte)'\n');
         var statusLine = TrimCr(lineEnd < 0 ? head : head[..lineEnd]);
         // "HTTP/1.1 200 OK", reason optional (RFC 9112 §4: "HTTP/1.1 200 " and "HTTP/1.1 200" both occur).
@@ -88,10 +93,27 @@ internal sealed class Http1ResponseHead
             }
 
             var colon = line.IndexOf((byte)':');
-            // No obsolete line folding, no whitespace before the colon (RFC 9112 §5.1-5.2: a proxy must reject both).
-            if (colon <= 0 || line[0] is (byte)' ' or (byte)'\t' || !IsToken(line[..colon]))
+            if (colon <= 0)
             {
                 throw new Http1ProtocolException("invalid header line");
+            }
+
+            var rawName = line[..colon];
+            var name = KnownHeaderNames.Get(rawName, out var role);
+            // A known name is a token; others are checked: no obsolete line folding, no whitespace before the colon
+            // (RFC 9112 §5.1-5.2: a proxy must reject both).
+            if (name is null)
+            {
+                if (!IsToken(rawName))
+                {
+                    throw new Http1ProtocolException("invalid header line");
+                }
+
+                name = Encoding.ASCII.GetString(rawName);
+                if (Forwarding.HopByHopHeaders.Contains(name))
+                {
+                    role = HeaderRole.HopByHop;
+                }
             }
 
             if (++index > MaxHeaders)
@@ -105,37 +127,37 @@ internal sealed class Http1ResponseHead
                 throw new Http1ProtocolException("invalid header value");
             }
 
-            var name = KnownHeaderNames.Get(line[..colon]) ?? Encoding.ASCII.GetString(line[..colon]);
-
             var value = ReusedValue(index - 1, name, rawValue) ?? Encoding.Latin1.GetString(rawValue);
             _headers.Add(new(name, value));
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            _copied.Add(role is HeaderRole.Other or HeaderRole.ContentLength);
+            switch (role)
             {
-                if (!Utf8Parser.TryParse(rawValue, out long length, out var n) || n != rawValue.Length || length < 0
-                    || (contentLength >= 0 && contentLength != length))
-                {
-                    throw new Http1ProtocolException("invalid Content-Length");
-                }
+                case HeaderRole.ContentLength:
+                    if (!Utf8Parser.TryParse(rawValue, out long length, out var n) || n != rawValue.Length || length < 0
+                        || (contentLength >= 0 && contentLength != length))
+                    {
+                        throw new Http1ProtocolException("invalid Content-Length");
+                    }
 
-                contentLength = length;
-            }
-            else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                // Only a final "chunked" delimits the body; any other coding runs to the close (RFC 9112 §6.3).
-                var last = LastToken(rawValue);
-                chunked = last.Length == 7 && Ascii.EqualsIgnoreCase(last, "chunked"u8);
-                otherCoding |= !chunked;
-            }
-            else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
-            {
-                if (HasToken(rawValue, "close"u8))
-                {
-                    connectionClose = true;
-                }
-                else if (http10 && HasToken(rawValue, "keep-alive"u8))
-                {
-                    connectionClose = false;
-                }
+                    contentLength = length;
+                    break;
+                case HeaderRole.TransferEncoding:
+                    // Only a final "chunked" delimits the body; any other coding runs to the close (RFC 9112 §6.3).
+                    var last = LastToken(rawValue);
+                    chunked = last.Length == 7 && Ascii.EqualsIgnoreCase(last, "chunked"u8);
+                    otherCoding |= !chunked;
+                    break;
+                case HeaderRole.Connection:
+                    if (HasToken(rawValue, "close"u8))
+                    {
+                        connectionClose = true;
+                    }
+                    else if (http10 && HasToken(rawValue, "keep-alive"u8))
+                    {
+                        connectionClose = false;
+                    }
+
+                    break;
             }
         }
 
@@ -149,6 +171,14 @@ internal sealed class Http1ResponseHead
             // Transfer-Encoding wins over Content-Length; both at once is a smuggling attempt unless chunked ends it.
             Framing = chunked && !otherCoding ? BodyFraming.Chunked : BodyFraming.UntilClose;
             ContentLength = -1;
+            // The length is not the body's: it must not reach the client (Envoy drops it too).
+            for (var i = 0; i < _headers.Count; i++)
+            {
+                if (ReferenceEquals(_headers[i].Key, KnownHeaderNames.Get("Content-Length"u8)))
+                {
+                    _copied[i] = false;
+                }
+            }
         }
         else if (contentLength >= 0)
         {

@@ -2,50 +2,72 @@ using System.Text;
 
 namespace Bowline.Proxy.Forwarding.Http1;
 
+/// <summary>What the response parser must act on in a header field (the rest is copied as it is).</summary>
+internal enum HeaderRole : byte
+{
+    Other,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    // Any other hop-by-hop header (RFC 9110 §7.6.1): parsed, never copied downstream.
+    HopByHop,
+}
+
 /// <summary>
 /// Response header names common enough to keep as constants: parsing one returns the same string every time instead
-/// of allocating it per response (and lets Kestrel's known-header switch match it).
+/// of allocating it per response (and lets Kestrel's known-header switch match it), and says what the parser does
+/// with it without comparing strings again.
 /// </summary>
 internal static class KnownHeaderNames
 {
-    private static readonly string[] Names =
+    private static readonly (string Name, HeaderRole Role)[] Names =
     [
-        "Accept-Ranges", "Access-Control-Allow-Origin", "Age", "Cache-Control", "Connection", "Content-Encoding",
-        "Content-Language", "Content-Length", "Content-Location", "Content-Range", "Content-Type", "Date", "ETag",
-        "Expires", "Keep-Alive", "Last-Modified", "Location", "Pragma", "Retry-After", "Server", "Set-Cookie",
-        "Strict-Transport-Security", "Trailer", "Transfer-Encoding", "Vary", "Via", "WWW-Authenticate",
-        "X-Content-Type-Options", "X-Frame-Options", "x-envoy-upstream-service-time", "x-envoy-peer-metadata",
-        "x-envoy-peer-metadata-id", "x-envoy-overloaded", "x-envoy-ratelimited", "x-envoy-decorator-operation",
-        "x-request-id", "grpc-status", "grpc-message",
+        ("Accept-Ranges", HeaderRole.Other), ("Access-Control-Allow-Origin", HeaderRole.Other), ("Age", HeaderRole.Other),
+        ("Cache-Control", HeaderRole.Other), ("Connection", HeaderRole.Connection), ("Content-Encoding", HeaderRole.Other),
+        ("Content-Language", HeaderRole.Other), ("Content-Length", HeaderRole.ContentLength), ("Content-Location", HeaderRole.Other),
+        ("Content-Range", HeaderRole.Other), ("Content-Type", HeaderRole.Other), ("Date", HeaderRole.Other), ("ETag", HeaderRole.Other),
+        ("Expires", HeaderRole.Other), ("Keep-Alive", HeaderRole.HopByHop), ("Last-Modified", HeaderRole.Other), ("Location", HeaderRole.Other),
+        ("Pragma", HeaderRole.Other), ("Proxy-Connection", HeaderRole.HopByHop), ("Proxy-Authenticate", HeaderRole.HopByHop),
+        ("Retry-After", HeaderRole.Other), ("Server", HeaderRole.Other), ("Set-Cookie", HeaderRole.Other),
+        ("Strict-Transport-Security", HeaderRole.Other), ("Trailer", HeaderRole.HopByHop), ("Transfer-Encoding", HeaderRole.TransferEncoding),
+        ("Upgrade", HeaderRole.HopByHop), ("Vary", HeaderRole.Other), ("Via", HeaderRole.Other), ("WWW-Authenticate", HeaderRole.Other),
+        ("X-Content-Type-Options", HeaderRole.Other), ("X-Frame-Options", HeaderRole.Other),
+        ("x-envoy-upstream-service-time", HeaderRole.Other), ("x-envoy-peer-metadata", HeaderRole.Other),
+        ("x-envoy-peer-metadata-id", HeaderRole.Other), ("x-envoy-overloaded", HeaderRole.Other), ("x-envoy-ratelimited", HeaderRole.Other),
+        ("x-envoy-decorator-operation", HeaderRole.Other), ("x-request-id", HeaderRole.Other), ("grpc-status", HeaderRole.Other),
+        ("grpc-message", HeaderRole.Other),
     ];
 
     // Names grouped by length: a lookup compares only names of the right length.
-    private static readonly (byte[] Bytes, string Name)[][] ByLength = Build();
+    private static readonly (byte[] Bytes, string Name, HeaderRole Role)[][] ByLength = Build();
 
-    public static string? Get(ReadOnlySpan<byte> name)
+    /// <summary>The constant name and its role; null when the name is not a common one.</summary>
+    public static string? Get(ReadOnlySpan<byte> name, out HeaderRole role)
     {
-        if (name.Length >= ByLength.Length)
+        if (name.Length < ByLength.Length)
         {
-            return null;
-        }
-
-        foreach (var (bytes, known) in ByLength[name.Length])
-        {
-            if (Ascii.EqualsIgnoreCase(name, bytes))
+            foreach (var (bytes, known, knownRole) in ByLength[name.Length])
             {
-                return known;
+                if (Ascii.EqualsIgnoreCase(name, bytes))
+                {
+                    role = knownRole;
+                    return known;
+                }
             }
         }
 
+        role = HeaderRole.Other;
         return null;
     }
 
-    private static (byte[], string)[][] Build()
+    public static string? Get(ReadOnlySpan<byte> name) => Get(name, out _);
+
+    private static (byte[], string, HeaderRole)[][] Build()
     {
-        var table = new (byte[], string)[Names.Max(n => n.Length) + 1][];
+        var table = new (byte[], string, HeaderRole)[Names.Max(n => n.Name.Length) + 1][];
         for (var length = 0; length < table.Length; length++)
         {
-            table[length] = [.. Names.Where(n => n.Length == length).Select(n => (Encoding.ASCII.GetBytes(n), n))];
+            table[length] = [.. Names.Where(n => n.Name.Length == length).Select(n => (Encoding.ASCII.GetBytes(n.Name), n.Name, n.Role))];
         }
 
         return table;

@@ -176,6 +176,20 @@ internal sealed class ProxyMetrics
         PrometheusText.Header(text, "envoy_server_uptime", "gauge", "Seconds since the proxy started.");
         PrometheusText.Sample(text, "envoy_server_uptime", "", Math.Floor(_time.GetElapsedTime(_startedAt).TotalSeconds));
 
+        // Envoy's memory gauges, from the GC's view; the Bowline ones show the GC pressure the request path makes.
+        var gc = GC.GetGCMemoryInfo();
+        PrometheusText.Header(text, "envoy_server_memory_allocated", "gauge", "Bytes in use on the managed heap (at the last collection).");
+        PrometheusText.Sample(text, "envoy_server_memory_allocated", "", gc.HeapSizeBytes);
+        PrometheusText.Header(text, "envoy_server_memory_heap_size", "gauge", "Bytes the GC has committed.");
+        PrometheusText.Sample(text, "envoy_server_memory_heap_size", "", gc.TotalCommittedBytes);
+        PrometheusText.Header(text, "bowline_gc_allocated_bytes_total", "counter", "Bytes allocated on the managed heap since start.");
+        PrometheusText.Sample(text, "bowline_gc_allocated_bytes_total", "", GC.GetTotalAllocatedBytes());
+        PrometheusText.Header(text, "bowline_gc_collections_total", "counter", "Garbage collections since start, per generation.");
+        for (var generation = 0; generation <= 2; generation++)
+        {
+            PrometheusText.Sample(text, "bowline_gc_collections_total", $"generation=\"{generation}\"", GC.CollectionCount(generation));
+        }
+
         var clusters = Clusters?.All().OrderBy(c => c.Name, StringComparer.Ordinal).ToArray() ?? [];
         ClusterCounter(text, clusters, "envoy_cluster_upstream_rq_retry", "Retries sent to the cluster.", s => s.Retries);
         ClusterCounter(text, clusters, "envoy_cluster_upstream_rq_retry_overflow", "Retries not sent because the cluster's maxRetries were in flight.", s => s.RetryOverflows);
