@@ -92,7 +92,11 @@ internal static class Http1Client
     /// </summary>
     private static async Task SendBodyAndReadHeadAsync(Http1Connection connection, RequestBodyContent body, bool chunked, bool isHead, CancellationToken token)
     {
-        var send = SendBodyAsync(connection, body, chunked, token);
+        // Its own token: a send still reading the downstream body when the exchange ends is stopped before the request
+        // does (Kestrel reuses the body stream for the connection's next request).
+        var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var send = SendBodyAsync(connection, body, chunked, sendCancel.Token);
+        connection.TrackRequestBody(send, sendCancel);
         var read = connection.ReadHeadAsync(isHead, token).AsTask();
         if (await Task.WhenAny(send, read) == send && !send.IsCompletedSuccessfully)
         {
@@ -110,7 +114,6 @@ internal static class Http1Client
         }
 
         await read;
-        connection.TrackRequestBody(send);
     }
 
     private static async Task SendBodyAsync(Http1Connection connection, RequestBodyContent body, bool chunked, CancellationToken token)

@@ -27,6 +27,7 @@ internal sealed class Http1Connection : UpstreamResponse
     private bool _reusable;
     private bool _disposed;
     private Task? _bodySend;
+    private CancellationTokenSource? _bodySendCancel;
 
     public Http1Connection(Socket socket, Http1Pool pool)
     {
@@ -156,7 +157,11 @@ internal sealed class Http1Connection : UpstreamResponse
     /// The request body still going out while the response is read: the connection is reused only if it went out
     /// whole; an unfinished send ends when the connection is closed.
     /// </summary>
-    public void TrackRequestBody(Task send) => _bodySend = send;
+    public void TrackRequestBody(Task send, CancellationTokenSource cancel)
+    {
+        _bodySend = send;
+        _bodySendCancel = cancel;
+    }
 
     /// <summary>An idle connection that turned readable was closed (or written to) by the upstream: not reusable.</summary>
     public bool ClosedByPeer()
@@ -228,16 +233,7 @@ internal sealed class Http1Connection : UpstreamResponse
     /// <summary>Ends the exchange: back to the pool when it completed cleanly, otherwise closed.</summary>
     public override void Dispose()
     {
-        if (_bodySend is { } send)
-        {
-            _bodySend = null;
-            if (!send.IsCompletedSuccessfully)
-            {
-                _reusable = false;
-                _ = send.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-            }
-        }
-
+        StopBodySend();
         if (_reusable && !_disposed)
         {
             _reusable = false;
@@ -251,6 +247,7 @@ internal sealed class Http1Connection : UpstreamResponse
 
     public void Close()
     {
+        StopBodySend();
         if (_disposed)
         {
             return;
@@ -262,6 +259,35 @@ internal sealed class Http1Connection : UpstreamResponse
         var buffer = _buffer;
         _buffer = [];
         ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>
+    /// Ends the tracking of a request body sent alongside the response. One still running means the upstream answered
+    /// before taking the whole body: the client's body is no longer read, and the connection cannot carry another
+    /// request.
+    /// </summary>
+    private void StopBodySend()
+    {
+        if (_bodySend is { } send)
+        {
+            var cancel = _bodySendCancel!;
+            _bodySend = null;
+            _bodySendCancel = null;
+            if (send.IsCompletedSuccessfully)
+            {
+                cancel.Dispose();
+            }
+            else
+            {
+                _reusable = false;
+                cancel.Cancel();
+                _ = send.ContinueWith(static (t, c) =>
+                {
+                    _ = t.Exception;
+                    ((CancellationTokenSource)c!).Dispose();
+                }, cancel, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+        }
     }
 
     private bool FindHeadEnd(out int headEnd, out int terminatorLength)
