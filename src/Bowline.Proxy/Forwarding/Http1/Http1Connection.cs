@@ -148,6 +148,11 @@ internal sealed class Http1Connection : UpstreamResponse
                 break;
         }
 
+        // Once anything was flushed, Kestrel no longer flushes the rest of a Content-Length body when the request ends
+        // (it expects each write to have been flushed): the tail goes out here. A body written whole without a flush
+        // goes out with the headers in this one send.
+        await FlushAsync(writer, token);
+
         // Bytes past the body would be a pipelined answer to nothing: the connection cannot be trusted again.
         _reusable = _head.KeepAlive && _start == _end;
         return copied;
@@ -387,6 +392,7 @@ internal sealed class Http1Connection : UpstreamResponse
             await FlushAsync(writer, token);
             var memory = writer.GetMemory((int)Math.Min(remaining, BufferSize));
             var read = await ReceiveIntoAsync(memory[..(int)Math.Min(remaining, memory.Length)], token);
+
             if (read == 0)
             {
                 throw new Http1ConnectionException("upstream closed the connection before the end of the body", null, beforeResponse: false);
