@@ -14,6 +14,11 @@ namespace Bowline.Proxy.Forwarding.Http1;
 /// </summary>
 internal sealed class Http1Connection : UpstreamResponse
 {
+    // The receive buffer holds response heads and chunk framing (bodies go straight into Kestrel's pipe): small, since
+    // every pooled connection keeps one, and grown when a head needs more.
+    private const int ReceiveBufferSize = 4 * 1024;
+
+    // How much body one read asks for.
     private const int BufferSize = 16 * 1024;
     private const int MaxChunkLine = 4 * 1024;
 
@@ -21,7 +26,7 @@ internal sealed class Http1Connection : UpstreamResponse
     private readonly Http1Pool _pool;
     private readonly Http1ResponseHead _head = new();
     private NetworkStream? _stream;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
     private int _start;
     private int _end;
     private bool _reusable;
@@ -360,7 +365,7 @@ internal sealed class Http1Connection : UpstreamResponse
             }
             else
             {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(_buffer.Length * 2, Http1ResponseHead.MaxHeadBytes + BufferSize));
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(_buffer.Length * 2, Http1ResponseHead.MaxHeadBytes + ReceiveBufferSize));
                 Buffer.BlockCopy(_buffer, 0, larger, 0, _end);
                 ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = larger;
