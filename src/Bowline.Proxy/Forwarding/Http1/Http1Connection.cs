@@ -183,6 +183,10 @@ internal sealed class Http1Connection : UpstreamResponse
             }
 
             var copied = await CopyBodyAsync(downstream.BodyWriter, token);
+            // The copy flushes before each wait on the upstream, not after its last piece. Seen in tests: a Content-Length
+            // body's last received piece, left unflushed, did not reach the client when the request ended (only when the
+            // downstream connection closed, after Kestrel's 130 s keep-alive timeout).
+            await FlushAsync(downstream.BodyWriter, token);
             if (_head.Framing != BodyFraming.ContentLength)
             {
                 feature.ResponseBodyBytes = copied;
