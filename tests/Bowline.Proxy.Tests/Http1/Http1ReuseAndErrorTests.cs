@@ -89,6 +89,30 @@ public sealed class Http1ReuseAndErrorTests
     }
 
     [Fact]
+    public async Task ReusedConnectionResetBeforeAnyResponseByte_GetRetriedOnANewConnection()
+    {
+        // The close raced the next request: the upstream got it on the idle connection and reset instead of answering.
+        await using var upstream = RawUpstream.Start(e =>
+        {
+            if (e.Connection.Index == 1 && e.Request.IndexOnConnection == 2)
+            {
+                e.Connection.Reset();
+                return Task.CompletedTask;
+            }
+
+            return Ok(e);
+        });
+        await using var proxy = await Http1Proxy.InboundAsync(upstream.Port);
+        using var client = Clients.Direct();
+
+        Assert.Equal((HttpStatusCode.OK, "ok"), await GetAsync(client, proxy.InboundUri("/1")));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await GetAsync(client, proxy.InboundUri("/2"), "reset"));
+
+        Assert.Equal(ResponseFlags.None, await proxy.FlagsOfAsync("reset"));
+        Assert.Equal(2, upstream.Accepted);
+    }
+
+    [Fact]
     public async Task ConnectRefused_503WithFlagUF()
     {
         using var refused = FreePort.Refused();
