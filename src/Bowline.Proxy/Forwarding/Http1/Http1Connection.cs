@@ -164,9 +164,12 @@ internal sealed class Http1Connection : UpstreamResponse
         var downstream = context.Response;
         downstream.StatusCode = _head.StatusCode;
         var headers = downstream.Headers;
+        // With Transfer-Encoding the body is not delimited by a Content-Length the upstream also sent (RFC 9112 §6.3):
+        // passed on, it would make Kestrel reject the body as longer or shorter than declared.
+        var dropLength = _head.Framing is BodyFraming.Chunked or BodyFraming.UntilClose;
         foreach (var (name, value) in _head.Headers)
         {
-            if (!HopByHopHeaders.Contains(name))
+            if (!HopByHopHeaders.Contains(name) && !(dropLength && name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
             {
                 headers.Append(name, value);
             }
