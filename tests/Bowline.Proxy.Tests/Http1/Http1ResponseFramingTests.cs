@@ -211,6 +211,44 @@ public sealed class Http1ResponseFramingTests
         Assert.Equal(SHA256.HashData(payload), SHA256.HashData(body));
     }
 
+    [Fact]
+    public async Task ChunkedAndContentLengthTogether_ChunkedFramingWins_ConnectionStillInSync()
+    {
+        await using var upstream = RawUpstream.Start(e => e.WriteAsync(
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunks\r\n0\r\n\r\n"));
+        await using var proxy = await Http1Proxy.InboundAsync(upstream.Port);
+        using var client = Clients.Direct();
+
+        for (var i = 0; i < 2; i++)
+        {
+            var (status, body, response) = await GetAsync(client, proxy.InboundUri("/"));
+            response.Dispose();
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("chunks", Encoding.ASCII.GetString(body));
+        }
+
+        Assert.Equal(1, upstream.Accepted);
+    }
+
+    [Fact]
+    public async Task BytesAfterTheBody_ConnectionNotReused()
+    {
+        // One write: the stray bytes arrive with the response, so the proxy sees them when the body ends.
+        await using var upstream = RawUpstream.Start(e => e.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n"));
+        await using var proxy = await Http1Proxy.InboundAsync(upstream.Port);
+        using var client = Clients.Direct();
+
+        for (var i = 0; i < 2; i++)
+        {
+            var (status, body, response) = await GetAsync(client, proxy.InboundUri("/"));
+            response.Dispose();
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("ok", Encoding.ASCII.GetString(body));
+        }
+
+        Assert.Equal(2, upstream.Accepted);
+    }
+
     /// <summary>Chunked coding of <paramref name="payload"/> in chunks of <paramref name="size"/>, then the last chunk and trailers.</summary>
     internal static byte[] Chunk(byte[] payload, int size, string trailers)
     {
