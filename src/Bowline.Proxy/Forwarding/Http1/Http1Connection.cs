@@ -387,7 +387,12 @@ internal sealed class Http1Connection : UpstreamResponse
         }
     }
 
-    private async ValueTask<long> CopyExactlyAsync(PipeWriter writer, long length, CancellationToken token)
+    /// <summary>
+    /// Moves exactly <paramref name="length"/> body bytes to the writer: first what is buffered, then straight from the
+    /// socket into the writer's memory. An end of stream before that is <paramref name="truncated"/>.
+    /// </summary>
+    private async ValueTask<long> CopyExactlyAsync(PipeWriter writer, long length, CancellationToken token,
+        string truncated = "upstream closed the connection before the end of the body")
     {
         var remaining = length;
         remaining -= CopyBuffered(writer, remaining);
@@ -397,10 +402,9 @@ internal sealed class Http1Connection : UpstreamResponse
             await FlushAsync(writer, token);
             var memory = writer.GetMemory((int)Math.Min(remaining, BufferSize));
             var read = await ReceiveIntoAsync(memory[..(int)Math.Min(remaining, memory.Length)], token);
-
             if (read == 0)
             {
-                throw new Http1ConnectionException("upstream closed the connection before the end of the body", null, beforeResponse: false);
+                throw new Http1ConnectionException(truncated, null, beforeResponse: false);
             }
 
             writer.Advance(read);
@@ -442,23 +446,7 @@ internal sealed class Http1Connection : UpstreamResponse
                 return copied;
             }
 
-            var remaining = size;
-            remaining -= CopyBuffered(writer, remaining);
-            while (remaining > 0)
-            {
-                await FlushAsync(writer, token);
-                var memory = writer.GetMemory((int)Math.Min(remaining, BufferSize));
-                var read = await ReceiveIntoAsync(memory[..(int)Math.Min(remaining, memory.Length)], token);
-                if (read == 0)
-                {
-                    throw new Http1ConnectionException("upstream closed the connection inside a chunk", null, beforeResponse: false);
-                }
-
-                writer.Advance(read);
-                remaining -= read;
-            }
-
-            copied += size;
+            copied += await CopyExactlyAsync(writer, size, token, "upstream closed the connection inside a chunk");
             var end = await ReadLineAsync(token);
             if (end.Length != 0)
             {
