@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Bowline.Proxy.Forwarding.Http1;
+using Bowline.Proxy.Tests.Infrastructure;
 
 namespace Bowline.Proxy.Tests.Http1;
 
@@ -9,6 +10,7 @@ public sealed class Http1PoolTests : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly List<Socket> _accepted = [];
+    private readonly ManualTimeProvider _time = new();
 
     public Http1PoolTests() => _listener.Start();
 
@@ -35,10 +37,10 @@ public sealed class Http1PoolTests : IDisposable
     [Fact]
     public async Task TryRent_ConnectionIdleLongerThanTheIdleTimeout_NotHandedOutAndClosed()
     {
-        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
+        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), _time);
         var (connection, peer) = await ConnectAsync(pool);
         pool.Return(connection);
-        connection.IdleSince = Environment.TickCount64 - 31_000;
+        _time.Advance(TimeSpan.FromSeconds(31));
 
         Assert.Null(pool.TryRent());
         Assert.Equal(0, pool.IdleCount);
@@ -48,7 +50,7 @@ public sealed class Http1PoolTests : IDisposable
     [Fact]
     public async Task TryRent_FreshIdleConnection_HandedOutMostRecentFirst()
     {
-        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
+        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), _time);
         var (older, _) = await ConnectAsync(pool);
         var (newer, _) = await ConnectAsync(pool);
         pool.Return(older);
@@ -64,16 +66,15 @@ public sealed class Http1PoolTests : IDisposable
     [Fact]
     public async Task Sweep_ClosesOnlyTheExpiredConnections()
     {
-        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
+        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), _time);
         var (old, oldPeer) = await ConnectAsync(pool);
         var (fresh, freshPeer) = await ConnectAsync(pool);
         pool.Return(old);
+        _time.Advance(TimeSpan.FromSeconds(25));
         pool.Return(fresh);
-        var now = Environment.TickCount64;
-        old.IdleSince = now - 40_000;
-        fresh.IdleSince = now;
+        _time.Advance(TimeSpan.FromSeconds(10));
 
-        pool.Sweep(now);
+        pool.Sweep();
 
         Assert.Equal(1, pool.IdleCount);
         Assert.True(await ClosedAsync(oldPeer));
@@ -82,9 +83,40 @@ public sealed class Http1PoolTests : IDisposable
 
         // Later, the fresh one expires too once returned and left idle past the timeout.
         pool.Return(fresh);
-        pool.Sweep(fresh.IdleSince + 30_000);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        pool.Sweep();
         Assert.Equal(0, pool.IdleCount);
         Assert.True(await ClosedAsync(freshPeer));
+    }
+
+    [Fact]
+    public async Task TryRent_IdleOverASecondAndClosedByTheUpstream_NotHandedOut_IdleUnderASecond_HandedOutUnchecked()
+    {
+        var pool = new Http1Pool("127.0.0.1", Port, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), _time);
+        var (connection, peer) = await ConnectAsync(pool);
+        pool.Return(connection);
+        // The upstream closes its end while the connection is idle (a keep-alive timeout shorter than ours).
+        peer.Shutdown(SocketShutdown.Both);
+        await WaitReadableAsync(connection);
+
+        // Within the second the pool trusts a connection it just had: no poll (a syscall) per request under load.
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Same(connection, pool.TryRent());
+
+        pool.Return(connection);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Null(pool.TryRent());
+        Assert.Equal(0, pool.IdleCount);
+    }
+
+    /// <summary>Waits (on real time, bounded) until the upstream's close has reached the pooled socket.</summary>
+    private static async Task WaitReadableAsync(Http1Connection connection)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!connection.ClosedByPeer())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
     }
 
     [Fact]

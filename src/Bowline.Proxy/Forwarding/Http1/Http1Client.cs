@@ -15,9 +15,6 @@ namespace Bowline.Proxy.Forwarding.Http1;
 /// </summary>
 internal static class Http1Client
 {
-    /// <summary>Past this idle time a pooled connection is checked for a close the upstream sent meanwhile.</summary>
-    private const long CheckIdleAfterMs = 1000;
-
     /// <summary>
     /// Sends the request (head, then the body streamed alongside reading the answer) and returns the connection once
     /// the final response head has arrived. A reused connection that fails before any response byte was most likely
@@ -32,7 +29,7 @@ internal static class Http1Client
         var isHead = HttpMethods.IsHead(context.Request.Method);
         for (var fresh = false; ; fresh = true)
         {
-            var connection = fresh ? null : Rent(pool);
+            var connection = fresh ? null : pool.TryRent();
             connection ??= await pool.ConnectAsync(token);
             var reused = connection.Exchanges > 0;
             try
@@ -69,21 +66,6 @@ internal static class Http1Client
                 throw;
             }
         }
-    }
-
-    private static Http1Connection? Rent(Http1Pool pool)
-    {
-        while (pool.TryRent() is { } connection)
-        {
-            if (Environment.TickCount64 - connection.IdleSince < CheckIdleAfterMs || !connection.ClosedByPeer())
-            {
-                return connection;
-            }
-
-            connection.Close();
-        }
-
-        return null;
     }
 
     /// <summary>

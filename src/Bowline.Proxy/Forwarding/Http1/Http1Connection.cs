@@ -38,11 +38,9 @@ internal sealed class Http1Connection : UpstreamResponse
     {
         _socket = socket;
         _pool = pool;
-        Created = Environment.TickCount64;
     }
 
-    /// <summary>Environment.TickCount64 when connected, and when last returned to the pool.</summary>
-    public long Created { get; }
+    /// <summary>The pool's clock (<see cref="TimeProvider.GetTimestamp"/>) when the connection was last returned to it.</summary>
     public long IdleSince { get; set; }
 
     /// <summary>Exchanges completed on this connection; a failure before any response byte of a reused one may be stale.</summary>

@@ -7,7 +7,8 @@ namespace Bowline.Proxy.Forwarding.Http1;
 /// <summary>
 /// Idle keep-alive connections to one endpoint, most recently used first: the hot ones are reused, the ones a burst
 /// left behind sit at the bottom and expire after the idle timeout (checked when renting and by a sweep every few
-/// seconds, so an endpoint that disappears from the config does not keep its sockets).
+/// seconds, so an endpoint that disappears from the config does not keep its sockets). A connection idle longer than
+/// a second is also checked for a close the upstream sent meanwhile before it is handed out.
 /// </summary>
 /// <remarks>
 /// The stack is guarded by a lock held for a push or a pop: uncontended on a sidecar's one event-loop thread, and
@@ -19,19 +20,24 @@ internal sealed class Http1Pool
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
     private static Timer? _sweeper;
 
+    /// <summary>Past this idle time a pooled connection is polled for a close the upstream sent meanwhile.</summary>
+    private static readonly TimeSpan CheckIdleAfter = TimeSpan.FromSeconds(1);
+
     private readonly Lock _lock = new();
     private readonly EndPoint _endpoint;
-    private readonly long _idleTimeoutMs;
+    private readonly TimeSpan _idleTimeout;
     private readonly TimeSpan _connectTimeout;
+    private readonly TimeProvider _time;
     private Http1Connection?[] _idle = new Http1Connection?[8];
     private int _count;
     private bool _registered;
 
-    public Http1Pool(string address, int port, TimeSpan idleTimeout, TimeSpan connectTimeout)
+    public Http1Pool(string address, int port, TimeSpan idleTimeout, TimeSpan connectTimeout, TimeProvider? time = null)
     {
         _endpoint = IPAddress.TryParse(address, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(address, port);
-        _idleTimeoutMs = (long)idleTimeout.TotalMilliseconds;
+        _idleTimeout = idleTimeout;
         _connectTimeout = connectTimeout;
+        _time = time ?? TimeProvider.System;
         if (Volatile.Read(ref _sweeper) is null)
         {
             var timer = new Timer(_ => SweepAll(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -57,10 +63,12 @@ internal sealed class Http1Pool
         }
     }
 
-    /// <summary>The most recently used idle connection still within its idle timeout; null when there is none.</summary>
+    /// <summary>
+    /// The most recently used idle connection still within its idle timeout and, if idle over a second, not closed by
+    /// the upstream meanwhile; null when there is none.
+    /// </summary>
     public Http1Connection? TryRent()
     {
-        var now = Environment.TickCount64;
         while (true)
         {
             Http1Connection? connection;
@@ -75,7 +83,9 @@ internal sealed class Http1Pool
                 _idle[_count] = null;
             }
 
-            if (now - connection!.IdleSince < _idleTimeoutMs)
+            var idle = _time.GetElapsedTime(connection!.IdleSince);
+            // A connection reused within the second skips the poll (a syscall): under load that is every connection.
+            if (idle < _idleTimeout && (idle < CheckIdleAfter || !connection.ClosedByPeer()))
             {
                 return connection;
             }
@@ -117,7 +127,7 @@ internal sealed class Http1Pool
 
     public void Return(Http1Connection connection)
     {
-        connection.IdleSince = Environment.TickCount64;
+        connection.IdleSince = _time.GetTimestamp();
         var register = false;
         lock (_lock)
         {
@@ -140,13 +150,13 @@ internal sealed class Http1Pool
     }
 
     /// <summary>Closes the idle connections past the idle timeout (the oldest are at the bottom of the stack).</summary>
-    public void Sweep(long now)
+    public void Sweep()
     {
         List<Http1Connection>? expired = null;
         lock (_lock)
         {
             var keep = 0;
-            while (keep < _count && now - _idle[keep]!.IdleSince >= _idleTimeoutMs)
+            while (keep < _count && _time.GetElapsedTime(_idle[keep]!.IdleSince) >= _idleTimeout)
             {
                 keep++;
             }
@@ -176,10 +186,9 @@ internal sealed class Http1Pool
 
     private static void SweepAll()
     {
-        var now = Environment.TickCount64;
         foreach (var pool in WithIdle.Keys)
         {
-            pool.Sweep(now);
+            pool.Sweep();
         }
     }
 }
