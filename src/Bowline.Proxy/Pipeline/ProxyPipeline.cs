@@ -24,7 +24,11 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
     private readonly FaultFilter _faults = new(time, random);
     private readonly MirrorFilter _mirrors = new(forwarder, random);
 
-    public async Task HandleAsync(HttpContext context, int serverId)
+    /// <summary>
+    /// Not an async method: the common request (no fault, no mirror) returns the forwarder's task itself, so it costs
+    /// no async frame of its own; faults and mirrors, which await before forwarding, continue in async helpers.
+    /// </summary>
+    public Task HandleAsync(HttpContext context, int serverId)
     {
         var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), StartTime = DateTime.UtcNow };
         context.Features.Set(feature);
@@ -39,8 +43,7 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         var snapshot = snapshots.Current;
         if (snapshot is null || !snapshot.ListenersByServer.TryGetValue(serverId, out var listener))
         {
-            await LocalReplies.ListenerDrainingAsync(context, feature);
-            return;
+            return LocalReplies.ListenerDrainingAsync(context, feature);
         }
 
         feature.Listener = listener;
@@ -54,107 +57,111 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         observer?.OnRequestStarting(context, feature);
 
         var target = OriginForm.Get(context);
-        CompiledCluster cluster;
-        CompiledRoute? route = null;
-        CompiledHeaderPolicy? destinationHeaders = null;
-        string? corsOrigin = null;
         if (listener.Kind == ListenerKind.Inbound)
         {
             if (listener.RateLimit is { } inboundLimit && !inboundLimit.TryTake())
             {
-                await LocalReplies.RateLimitedAsync(context, feature);
-                return;
+                return LocalReplies.RateLimitedAsync(context, feature);
             }
 
-            cluster = listener.Cluster!;
+            return forwarder.ForwardAsync(context, feature, listener.Cluster!, null, target);
         }
-        else if (HttpMethods.IsConnect(context.Request.Method) && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
+
+        if (HttpMethods.IsConnect(context.Request.Method) && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
         {
             // Tunnels (HTTPS through HTTP_PROXY) are not supported; like Envoy without a CONNECT route: no route.
-            await LocalReplies.NoRouteAsync(context, feature);
+            return LocalReplies.NoRouteAsync(context, feature);
+        }
+
+        var route = FindRoute(listener.RouteTable!, context, target, out var matchIndex);
+        // Istio inserts envoy.filters.http.local_ratelimit ahead of the other HTTP filters, so it runs before CORS
+        // and faults; its per-route config replaces the listener's, and without a route the listener's applies.
+        if ((route?.RateLimit ?? listener.RateLimit) is { } limit && !limit.TryTake())
+        {
+            if (route is not null)
+            {
+                feature.RouteName = route.Name;
+            }
+
+            return LocalReplies.RateLimitedAsync(context, feature);
+        }
+
+        if (route is null)
+        {
+            return LocalReplies.NoRouteAsync(context, feature);
+        }
+
+        feature.RouteName = route.Name;
+        feature.Route = route;
+
+        // Istio's filter order: CORS, then faults, then the router (redirect, direct response or forward).
+        string? corsOrigin = null;
+        if (route.Cors is { } cors && (corsOrigin = cors.AllowedOrigin(context.Request)) is not null && CompiledCors.IsPreflight(context.Request))
+        {
+            return LocalReplies.CorsPreflightAsync(context, feature, cors, corsOrigin);
+        }
+
+        return route.Fault is { } fault
+            ? FaultThenRouteAsync(context, feature, fault, route, target, matchIndex, corsOrigin)
+            : RouteAsync(context, feature, route, target, matchIndex, corsOrigin);
+    }
+
+    private async Task FaultThenRouteAsync(HttpContext context, ProxyRequestFeature feature, CompiledFault fault, CompiledRoute route, string target,
+        int matchIndex, string? corsOrigin)
+    {
+        if (await _faults.ApplyAsync(context, feature, fault))
+        {
             return;
         }
-        else
+
+        await RouteAsync(context, feature, route, target, matchIndex, corsOrigin);
+    }
+
+    /// <summary>The router: redirect, direct response, or a weighted destination (mirrored, then forwarded).</summary>
+    private Task RouteAsync(HttpContext context, ProxyRequestFeature feature, CompiledRoute route, string target, int matchIndex, string? corsOrigin)
+    {
+        if (route.Redirect is { } redirect)
         {
-            route = FindRoute(listener.RouteTable!, context, target, out var matchIndex);
-            // Istio inserts envoy.filters.http.local_ratelimit ahead of the other HTTP filters, so it runs before CORS
-            // and faults; its per-route config replaces the listener's, and without a route the listener's applies.
-            if ((route?.RateLimit ?? listener.RateLimit) is { } limit && !limit.TryTake())
-            {
-                if (route is not null)
-                {
-                    feature.RouteName = route.Name;
-                }
-
-                await LocalReplies.RateLimitedAsync(context, feature);
-                return;
-            }
-
-            if (route is null)
-            {
-                await LocalReplies.NoRouteAsync(context, feature);
-                return;
-            }
-
-            feature.RouteName = route.Name;
-            feature.Route = route;
-
-            // Istio's filter order: CORS, then faults, then the router (redirect, direct response or forward).
-            if (route.Cors is { } cors && (corsOrigin = cors.AllowedOrigin(context.Request)) is not null && CompiledCors.IsPreflight(context.Request))
-            {
-                await LocalReplies.CorsPreflightAsync(context, feature, cors, corsOrigin);
-                return;
-            }
-
-            if (route.Fault is { } fault && await _faults.ApplyAsync(context, feature, fault))
-            {
-                return;
-            }
-
-            if (route.Redirect is { } redirect)
-            {
-                var location = redirect.Location(target, context.Request.Host.Value ?? "", context.Connection.LocalPort, DownstreamTls.Scheme(context));
-                await LocalReplies.RedirectAsync(context, feature, redirect.Code, location);
-                return;
-            }
-
-            if (route.DirectResponse is { } direct)
-            {
-                if (route.Name == EgressNames.BlockAll)
-                {
-                    // REGISTRY_ONLY: Istio reports the refusal as the BlackHoleCluster (Envoy itself sets no flag).
-                    feature.ClusterName = EgressNames.BlackHoleCluster;
-                    _egress.RecordBlackHole();
-                }
-
-                await LocalReplies.DirectResponseAsync(context, feature, direct.Status, direct.Body);
-                return;
-            }
-
-            var destinations = route.Destinations!;
-            var picked = destinations.PickIndex(random);
-            cluster = destinations[picked];
-            if (cluster.OriginalDestination && cluster.Name == EgressNames.PassthroughCluster)
-            {
-                _egress.RecordPassthrough();
-            }
-            if (route.DestinationHeaders.Length > 0)
-            {
-                destinationHeaders = route.DestinationHeaders[picked];
-            }
-
-            if (route.Rewrite is { RewritesPath: true } rewrite)
-            {
-                target = rewrite.RewriteTarget(target, matchIndex);
-            }
-
-            if (route.Mirrors.Length > 0 && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context))
-            {
-                // Started, never awaited: only a small body is read here (see MirrorFilter), the copies run on their own.
-                await _mirrors.StartAsync(context, route, target, destinationHeaders);
-            }
+            var location = redirect.Location(target, context.Request.Host.Value ?? "", context.Connection.LocalPort, DownstreamTls.Scheme(context));
+            return LocalReplies.RedirectAsync(context, feature, redirect.Code, location);
         }
 
+        if (route.DirectResponse is { } direct)
+        {
+            if (route.Name == EgressNames.BlockAll)
+            {
+                // REGISTRY_ONLY: Istio reports the refusal as the BlackHoleCluster (Envoy itself sets no flag).
+                feature.ClusterName = EgressNames.BlackHoleCluster;
+                _egress.RecordBlackHole();
+            }
+
+            return LocalReplies.DirectResponseAsync(context, feature, direct.Status, direct.Body);
+        }
+
+        var destinations = route.Destinations!;
+        var picked = destinations.PickIndex(random);
+        var cluster = destinations[picked];
+        if (cluster.OriginalDestination && cluster.Name == EgressNames.PassthroughCluster)
+        {
+            _egress.RecordPassthrough();
+        }
+
+        var destinationHeaders = route.DestinationHeaders.Length > 0 ? route.DestinationHeaders[picked] : null;
+        if (route.Rewrite is { RewritesPath: true } rewrite)
+        {
+            target = rewrite.RewriteTarget(target, matchIndex);
+        }
+
+        return route.Mirrors.Length > 0 && !Forwarding.Upgrade.UpgradeForwarder.IsUpgrade(context)
+            ? MirrorThenForwardAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin)
+            : forwarder.ForwardAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
+    }
+
+    private async Task MirrorThenForwardAsync(HttpContext context, ProxyRequestFeature feature, CompiledCluster cluster, CompiledRoute route, string target,
+        CompiledHeaderPolicy? destinationHeaders, string? corsOrigin)
+    {
+        // Started, never awaited: only a small body is read here (see MirrorFilter), the copies run on their own.
+        await _mirrors.StartAsync(context, route, target, destinationHeaders);
         await forwarder.ForwardAsync(context, feature, cluster, route, target, destinationHeaders, corsOrigin);
     }
 
