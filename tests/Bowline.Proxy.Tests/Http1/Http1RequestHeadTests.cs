@@ -29,6 +29,18 @@ public sealed class Http1RequestHeadTests
     }
 
     [Fact]
+    public async Task Http10RequestWithoutHost_SentWithTheEndpointsAuthorityAsHost()
+    {
+        await using var upstream = RawUpstream.Start(Ok);
+        await using var proxy = await Http1Proxy.InboundAsync(upstream.Port);
+
+        var answer = await Http1Proxy.RawExchangeAsync(proxy.ListenerEndpoint(Http1Proxy.Listener), "GET /old HTTP/1.0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Equal($"127.0.0.1:{upstream.Port}", Only(upstream).Single("Host"));
+    }
+
+    [Fact]
     public async Task RouteAuthorityRewrite_ReplacesTheHostLine()
     {
         await using var upstream = RawUpstream.Start(Ok);

@@ -136,7 +136,9 @@ internal static class Http1Client
 
             // The app sees the authority its client used (e.g. "reviews:9080"), not the endpoint address — unless the
             // route rewrites it.
-            Add("Host", route?.Rewrite?.Authority ?? request.Host.Value ?? "");
+            // An HTTP/1.0 request may come without one: then the endpoint's authority, as HttpClient derived it from the URI.
+            var host = route?.Rewrite?.Authority ?? request.Host.Value;
+            Add("Host", string.IsNullOrEmpty(host) ? endpoint.UriPrefix["http://".Length..] : host);
             var headers = request.Headers;
             var connectionTokens = headers.Connection;
             foreach (var (name, values) in headers)
