@@ -77,7 +77,6 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         var retries = route?.Retries;
         var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? context.Request.ContentLength > 0;
-        var method = HttpMethod.Parse(context.Request.Method);
         ulong? hash = null;
         if (cluster.Hash is { } hashPolicy)
         {
@@ -129,7 +128,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                 {
                     response = ownClient
                         ? await Http1.Http1Client.SendAsync(context, feature, endpoint, target, body, route, destinationHeaders, perTryLinked?.Token ?? token)
-                        : await SendMessageAsync(invoker, context, method, cluster, endpoint, target, body, route, destinationHeaders, feature, perTryLinked?.Token ?? token);
+                        : await SendMessageAsync(invoker, context, cluster, endpoint, target, body, route, destinationHeaders, feature, perTryLinked?.Token ?? token);
                     feature.UpstreamServiceTime = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
                 }
                 catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -229,11 +228,11 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     }
 
     /// <summary>One try through HttpClient (HTTP/2, clusters with their own pool, original destinations).</summary>
-    private static async Task<UpstreamResponse> SendMessageAsync(HttpMessageInvoker invoker, HttpContext context, HttpMethod method, CompiledCluster cluster,
+    private static async Task<UpstreamResponse> SendMessageAsync(HttpMessageInvoker invoker, HttpContext context, CompiledCluster cluster,
         UpstreamEndpoint endpoint, string target, RequestBodyContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders,
         ProxyRequestFeature feature, CancellationToken token)
     {
-        var request = CreateRequest(context, method, cluster, endpoint, target, body, route, destinationHeaders);
+        var request = CreateRequest(context, HttpMethod.Parse(context.Request.Method), cluster, endpoint, target, body, route, destinationHeaders);
         try
         {
             AddPeerMetadata(request, feature, endpoint);

@@ -45,7 +45,9 @@ internal sealed class ChunkedWriteStream(Stream inner) : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public ValueTask EndAsync(CancellationToken cancellationToken) => inner.WriteAsync("0\r\n\r\n"u8.ToArray(), cancellationToken);
+    private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
+
+    public ValueTask EndAsync(CancellationToken cancellationToken) => inner.WriteAsync(LastChunk, cancellationToken);
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
     public override void Flush() => inner.Flush();

@@ -53,8 +53,6 @@ internal sealed class Http1Connection : UpstreamResponse
 
     public override string? Header(string name) => _head.Get(name);
 
-    public Http1ResponseHead Head => _head;
-
     /// <summary>The socket as a stream, for request bodies (HttpContent copies into streams).</summary>
     public Stream Stream => _stream ??= new NetworkStream(_socket, ownsSocket: false);
 

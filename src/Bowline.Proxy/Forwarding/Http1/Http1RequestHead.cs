@@ -66,10 +66,10 @@ internal struct Http1RequestHead : IDisposable
 
     private void Write(string text)
     {
-        if (Ascii.IsValid(text))
+        // One pass for the usual ASCII text; anything else is rewritten from the start as UTF-8.
+        Ensure(text.Length);
+        if (Ascii.FromUtf16(text, _buffer.AsSpan(_length), out var written) == System.Buffers.OperationStatus.Done)
         {
-            Ensure(text.Length);
-            Ascii.FromUtf16(text, _buffer.AsSpan(_length), out var written);
             _length += written;
             return;
         }

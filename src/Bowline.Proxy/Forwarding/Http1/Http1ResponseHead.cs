@@ -26,7 +26,9 @@ internal sealed class Http1ResponseHead
     private const int MaxHeaders = 256;
 
     private readonly List<KeyValuePair<string, string>> _headers = [];
-    private readonly List<bool> _copied = [];
+    private readonly List<HeaderRole> _roles = [];
+    // Transfer-Encoding delimits the body: a Content-Length also sent is not the body's.
+    private bool _lengthOverridden;
     private KeyValuePair<string, string>[] _previous = [];
     private int _previousCount;
 
@@ -39,7 +41,13 @@ internal sealed class Http1ResponseHead
     public List<KeyValuePair<string, string>> Headers => _headers;
 
     /// <summary>Whether header <paramref name="index"/> goes downstream (not hop-by-hop, not framing).</summary>
-    public bool IsEndToEnd(int index) => _copied[index];
+    public bool IsEndToEnd(int index) => _roles[index] switch
+    {
+        HeaderRole.Other => true,
+        // Not passed on when Transfer-Encoding overrides it (Envoy drops it too).
+        HeaderRole.ContentLength => !_lengthOverridden,
+        _ => false,
+    };
 
     public string? Get(string name)
     {
@@ -63,7 +71,8 @@ internal sealed class Http1ResponseHead
     {
         RememberPrevious();
         _headers.Clear();
-        _copied.Clear();
+        _roles.Clear();
+        _lengthOverridden = false;
         var lineEnd = head.IndexOf((byte)'\n');
         var statusLine = TrimCr(lineEnd < 0 ? head : head[..lineEnd]);
         // "HTTP/1.1 200 OK", reason optional (RFC 9112 §4: "HTTP/1.1 200 " and "HTTP/1.1 200" both occur).
@@ -129,7 +138,7 @@ internal sealed class Http1ResponseHead
 
             var value = ReusedValue(index - 1, name, rawValue) ?? Encoding.Latin1.GetString(rawValue);
             _headers.Add(new(name, value));
-            _copied.Add(role is HeaderRole.Other or HeaderRole.ContentLength);
+            _roles.Add(role);
             switch (role)
             {
                 case HeaderRole.ContentLength:
@@ -171,14 +180,7 @@ internal sealed class Http1ResponseHead
             // Transfer-Encoding wins over Content-Length; both at once is a smuggling attempt unless chunked ends it.
             Framing = chunked && !otherCoding ? BodyFraming.Chunked : BodyFraming.UntilClose;
             ContentLength = -1;
-            // The length is not the body's: it must not reach the client (Envoy drops it too).
-            for (var i = 0; i < _headers.Count; i++)
-            {
-                if (ReferenceEquals(_headers[i].Key, KnownHeaderNames.Get("Content-Length"u8)))
-                {
-                    _copied[i] = false;
-                }
-            }
+            _lengthOverridden = true;
         }
         else if (contentLength >= 0)
         {
