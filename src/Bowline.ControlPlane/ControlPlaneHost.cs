@@ -19,7 +19,12 @@ internal static class ControlPlaneHost
     {
         time ??= TimeProvider.System;
         Directory.CreateDirectory(options.StateDir);
-        var builder = WebApplication.CreateSlimBuilder();
+        // No appsettings.json reload: its file watcher watched the working directory and every directory below it.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(options.Listen);

@@ -27,7 +27,13 @@ catch (FormatException e)
 }
 
 // The admin endpoint is the process's host; listeners are separate Kestrel servers the ListenerManager owns.
-var builder = WebApplication.CreateSlimBuilder();
+// No appsettings.json reload: its file watcher watched the working directory and every directory below it (one inotify
+// watch each: 522 for a proxy started in the repository, the whole tree under wherever `bowline up` runs).
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+{
+    ContentRootPath = AppContext.BaseDirectory,
+    Args = ["--hostBuilder:reloadConfigOnChange=false"],
+});
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o =>
 {

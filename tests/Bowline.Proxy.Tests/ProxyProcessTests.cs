@@ -63,4 +63,73 @@ public sealed class ProxyProcessTests
             }
         }
     }
+    [Fact]
+    public async Task Main_StartedInADirectoryTree_WatchesNoFiles()
+    {
+        // bowline up starts proxies in the user's directory: a config-file watcher there used one inotify watch per
+        // directory below it (and the process's inotify instance, of which a user gets 128).
+        var tree = Directory.CreateTempSubdirectory("bowline-cwd-");
+        for (var i = 0; i < 20; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(tree.FullName, $"d{i}", "sub"));
+        }
+
+        var adminPort = FreePort.Get();
+        using var process = Process.Start(new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                Path.Combine(AppContext.BaseDirectory, "Bowline.Proxy.dll"),
+                "--id", "p-0.default", "--pod", "p-0", "--namespace", "default",
+                "--xds", $"http://127.0.0.1:{FreePort.Get()}", "--admin", $"127.0.0.1:{adminPort}",
+            },
+            WorkingDirectory = tree.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var admin = Clients.Direct();
+            admin.BaseAddress = new Uri($"http://127.0.0.1:{adminPort}");
+            // Host built and serving: whatever it watches is watched by now.
+            await Polling.UntilAsync(async () =>
+            {
+                try
+                {
+                    using var response = await admin.GetAsync("/ready");
+                    return true;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+
+            Assert.Equal(0, InotifyWatches(process.Id));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            tree.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Watches held by the process's inotify instances (Linux: one "inotify wd:" line per watch in fdinfo).</summary>
+    private static int InotifyWatches(int pid)
+    {
+        var watches = 0;
+        foreach (var fd in Directory.GetFiles($"/proc/{pid}/fd"))
+        {
+            if (new FileInfo(fd).LinkTarget == "anon_inode:inotify")
+            {
+                watches += File.ReadLines($"/proc/{pid}/fdinfo/{Path.GetFileName(fd)}").Count(l => l.StartsWith("inotify wd:", StringComparison.Ordinal));
+            }
+        }
+
+        return watches;
+    }
 }
+
