@@ -682,6 +682,35 @@ def machine_info():
             "dotnet": subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()}
 
 
+DATAPLANE_SCENARIOS = ["direct", "nginx", "haproxy", "bowline-sidecar", "bowline-mesh"]
+
+# Figures summed over rounds rather than taken as the median.
+SUMMED = ("errors", "wrk_errors", "requests_sent")
+
+
+def combine_rounds(rounds):
+    """One scenario's figures over its rounds: the median of each (sums for counts); every round's own figures are
+    kept under "rounds", and the spread of the figures the targets compare under "range"."""
+    if len(rounds) == 1:
+        return rounds[0]
+    combined = {}
+    for key, first in rounds[0].items():
+        values = [r.get(key) for r in rounds]
+        if key in SUMMED:
+            combined[key] = sum(v or 0 for v in values)
+        elif isinstance(first, (int, float)) and not isinstance(first, bool) and all(isinstance(v, (int, float)) for v in values):
+            median = statistics.median(values)
+            combined[key] = round(median) if all(isinstance(v, int) for v in values) else round(median, 4)
+        else:
+            combined[key] = first
+    combined.pop("round", None)
+    combined["range"] = {k: [min(r[k] for r in rounds), max(r[k] for r in rounds)]
+                         for k in ("rps_max", "p50_ms", "p90_ms", "p99_ms", "rss_mb_load")
+                         if all(isinstance(r.get(k), (int, float)) for r in rounds)}
+    combined["rounds"] = rounds
+    return combined
+
+
 def dataplane(cfg):
     procs = Procs()
     tmp = tempfile.mkdtemp(prefix="bowline-bench-")
@@ -703,57 +732,76 @@ def dataplane(cfg):
         wait_http(f"http://127.0.0.1:{up_port}/1k", upstream, timeout=10)
         direct_url = f"http://127.0.0.1:{up_port}/1k"
         selected = cfg.scenarios
-
-        if "direct" in selected:
-            out["scenarios"].append(measure_scenario("direct", direct_url, None, [], cfg, tmp, {"ready_ms": None}))
-
-        if "nginx" in selected:
-            port = free_port()
-            p = procs.start("nginx-proxy", ["nginx", "-p", tmp, "-c", write_nginx_proxy(tmp, port, up_port)],
-                            core=PROXY_CORE, logdir=tmp)
-            ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
-            out["scenarios"].append(measure_scenario("nginx", f"http://127.0.0.1:{port}/1k", None,
-                                                     process_tree(p.pid), cfg, tmp, {"ready_ms": round(ready, 1)}))
-            procs.stop(p)
-
-        if "haproxy" in selected:
-            port = free_port()
-            p = procs.start("haproxy", ["haproxy", "-db", "-f", write_haproxy(tmp, port, up_port)],
-                            core=PROXY_CORE, logdir=tmp)
-            ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
-            out["scenarios"].append(measure_scenario("haproxy", f"http://127.0.0.1:{port}/1k", None,
-                                                     process_tree(p.pid), cfg, tmp, {"ready_ms": round(ready, 1)}))
-            procs.stop(p)
-
+        bl = None
+        env = dict(cfg.env)
         if any(s.startswith("bowline") or s == "stream" for s in selected):
             bl = Bowline(tmp, procs, up_port, cfg.proxy, cfg.proxy_path)
             bl.start_control_plane()
-            env = dict(cfg.env)
-            if "bowline-sidecar" in selected:
+
+        def run_scenario(name, first_round):
+            """Starts what the scenario needs, measures it (measure_scenario), stops it; the extras (HTTP/2, stream)
+            go with bowline-sidecar in the first round only."""
+            if name == "direct":
+                return measure_scenario("direct", direct_url, None, [], cfg, tmp, {"ready_ms": None})
+            if name in ("nginx", "haproxy"):
+                port = free_port()
+                argv = (["nginx", "-p", tmp, "-c", write_nginx_proxy(tmp, port, up_port)] if name == "nginx"
+                        else ["haproxy", "-db", "-f", write_haproxy(tmp, port, up_port)])
+                p = procs.start(f"{name}-proxy", argv, core=PROXY_CORE, logdir=tmp)
+                ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
+                try:
+                    return measure_scenario(name, f"http://127.0.0.1:{port}/1k", None, process_tree(p.pid), cfg, tmp,
+                                            {"ready_ms": round(ready, 1)})
+                finally:
+                    procs.stop(p)
+            if name == "bowline-sidecar":
                 p, ready = bl.start_proxy("upstream-0", env)
-                url = f"http://127.0.0.1:{bl.inbound_port}/1k"
-                out["scenarios"].append(measure_scenario("bowline-sidecar", url, None, [p.pid], cfg, tmp,
-                                                         {"ready_ms": round(ready, 1)}))
-                if not cfg.skip_extras:
-                    log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
-                    out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
-                    out["http2"].append({"name": "bowline-sidecar", **h2load(url, cfg.h2, 1)})
-                    measure_stream(bl, cfg, tmp, procs, up_port, out)
-                procs.stop(p)
+                try:
+                    url = f"http://127.0.0.1:{bl.inbound_port}/1k"
+                    res = measure_scenario("bowline-sidecar", url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)})
+                    if first_round and not cfg.skip_extras:
+                        log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
+                        out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
+                        out["http2"].append({"name": "bowline-sidecar", **h2load(url, cfg.h2, 1)})
+                        measure_stream(bl, cfg, tmp, procs, up_port, out)
+                    return res
+                finally:
+                    procs.stop(p)
+            if name == "bowline-mesh":
+                server, ready_s = bl.start_proxy("upstream-0", env)
+                client, ready_c = bl.start_proxy("client-0", env)
+                try:
+                    url = f"http://127.0.0.1:{bl.client_outbound_port}/1k"
+                    return measure_scenario(
+                        "bowline-mesh", url, MESH_HOST, [server.pid, client.pid], cfg, tmp,
+                        {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
+                         "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"})
+                finally:
+                    procs.stop(client)
+                    procs.stop(server)
+            raise ValueError(name)
+
+        # Rounds: every scenario once per round, each round in the order of the one before rotated by one, so that
+        # no scenario always runs in the same minute as another; the figures are medians over the rounds. This VM's
+        # speed drifts by up to 2x from minute to minute, which one pass per scenario turned into false ratios.
+        order = [n for n in DATAPLANE_SCENARIOS if n in selected]
+        per_round = {n: [] for n in order}
+        for rnd in range(cfg.rounds):
+            shift = rnd % len(order) if order else 0
+            for name in order[shift:] + order[:shift]:
+                if cfg.rounds > 1:
+                    log(f"round {rnd + 1}/{cfg.rounds}: {name}")
+                res = run_scenario(name, rnd == 0)
+                res["round"] = rnd
+                per_round[name].append(res)
+        out["rounds"] = cfg.rounds
+        out["scenarios"] = [combine_rounds(per_round[n]) for n in order]
+
+        if bl is not None:
             if "stream" in selected and "bowline-sidecar" not in selected:
                 p, _ = bl.start_proxy("upstream-0", env)
                 measure_stream(bl, cfg, tmp, procs, up_port, out)
                 procs.stop(p)
-            if "bowline-mesh" in selected:
-                server, ready_s = bl.start_proxy("upstream-0", env)
-                client, ready_c = bl.start_proxy("client-0", env)
-                url = f"http://127.0.0.1:{bl.client_outbound_port}/1k"
-                out["scenarios"].append(measure_scenario(
-                    "bowline-mesh", url, MESH_HOST, [server.pid, client.pid], cfg, tmp,
-                    {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
-                     "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"}))
-                procs.stop(client)
-                procs.stop(server)
             if any(s in selected for s in TELEMETRY_SCENARIOS):
                 measure_telemetry(bl, cfg, tmp, procs, out, env)
     finally:
@@ -811,6 +859,9 @@ def markdown(res):
              f"{res['pinning']['load_generator_and_upstream']} — {res['pinning']['note']}.",
              f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s. Latency: {res['load']['latency']}, "
              f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up. Upstream: nginx, static 1 KB file.",
+             (f"Rounds: {res.get('rounds', 1)}, every scenario once per round, each round in the order of the one before "
+              "rotated by one; the table gives the median of each figure over the rounds (errors: the sum)."
+              if res.get("rounds", 1) > 1 else "Rounds: 1."),
              "",
              "| scenario | rps max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -820,6 +871,13 @@ def markdown(res):
                                          fmt(s["vcpu_at_rate"], 3), fmt(s["rss_mb_idle"], 1), fmt(s["rss_mb_load"], 1),
                                          fmt(s["rss_mb_max_load"], 1), fmt(s["ready_ms"], 0),
                                          fmt(s["errors"] + s["wrk_errors"])]) + " |")
+    if res.get("rounds", 1) > 1:
+        lines += ["", "Per round (the spread is this machine's, between minutes):", "",
+                  "| scenario | " + " | ".join(f"round {i + 1}: rps max / p99 ms" for i in range(res["rounds"])) + " |",
+                  "|---|" + "---:|" * res["rounds"]]
+        for s in res["scenarios"]:
+            lines.append(f"| {s['name']} | " + " | ".join(f"{fmt(r['rps_max'])} / {fmt(r['p99_ms'], 3)}"
+                                                         for r in s.get("rounds", [s])) + " |")
     lines += ["", "ready = process start → first 200 (Bowline: admin `/ready`, i.e. config pushed and listeners bound; "
               "nginx/HAProxy: first proxied 200). bowline-mesh: two sidecars, CPU/RSS summed, ready = the slower; "
               "plaintext between them (Bowline has no mTLS yet)."]
@@ -970,6 +1028,9 @@ def main():
                     help="bowline-sidecar with telemetry off, on (metrics, access log, 100 %% tracing), then each "
                          "part alone -> results/telemetry.*")
     ap.add_argument("--repeat", type=int, default=1, metavar="N", help="--telemetry: N rounds (medians reported)")
+    ap.add_argument("--rounds", type=int, metavar="N",
+                    help="data plane: measure every scenario N times, rotating the order (medians reported); "
+                         "default 3, --quick 2")
     cfg = ap.parse_args()
     cfg.scenarios = cfg.scenarios.split(",")
     if cfg.telemetry:
@@ -979,10 +1040,15 @@ def main():
         if cfg.out == "latest":
             cfg.out = "telemetry"
     cfg.env = dict(e.split("=", 1) for e in cfg.env)
+    # Per round; the medians of several short rounds say more on this VM than one long pass.
     if cfg.quick:
-        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 0.5, 2, 5, 2, 8, 3, 256, 2
+        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 0.5, 2, 4, 1, 5, 3, 256, 2
+        cfg.rounds = cfg.rounds or 2
     else:
-        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 1, 5, 15, 5, 30, 10, 1024, 5
+        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 1, 3, 8, 3, 15, 10, 1024, 5
+        cfg.rounds = cfg.rounds or 3
+    if cfg.telemetry or cfg.variants:
+        cfg.rounds = 1
 
     def on_signal(sig, _frame):
         raise KeyboardInterrupt(f"signal {sig}")
