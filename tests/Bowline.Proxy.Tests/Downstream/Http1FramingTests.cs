@@ -20,6 +20,7 @@ public sealed class Http1FramingTests
         var response = await client.ReadResponseAsync();
         Assert.Equal("HTTP/1.1 200 OK", response.StatusLine);
         Assert.Equal("/g|0", response.BodyText);
+        Assert.Equal("content-length", response.Framing);
         var only = rig.Only();
         Assert.Equal("GET /g HTTP/1.1", only.Request.RequestLine);
         Assert.Empty(only.Body);
@@ -222,5 +223,44 @@ public sealed class Http1FramingTests
         Assert.Equal("chunked", response.Framing);
         await client.SendAsync("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
         Assert.Equal("next", (await client.ReadResponseAsync()).BodyText);
+    }
+
+    /// <summary>HTTP/1.0 has no chunked coding: an upstream's chunked body reaches an HTTP/1.0 client delimited by the close.</summary>
+    [Fact]
+    public async Task Http10Client_UpstreamChunkedResponse_DeliveredWithoutChunkedFraming()
+    {
+        await using var rig = await DownstreamRig.InboundAsync((e, _) =>
+            e.WriteAsync("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+        await using var client = await rig.ConnectAsync();
+
+        await client.SendAsync("GET /old HTTP/1.0\r\nHost: a\r\n\r\n");
+
+        var response = await client.ReadResponseAsync();
+        Assert.Equal("HTTP/1.1 200 OK", response.StatusLine);
+        Assert.Empty(response.Lines("Transfer-Encoding"));
+        Assert.Equal("hello world", response.BodyText);
+        Assert.Equal("", await client.ReadToEndAsync());
+    }
+
+    /// <summary>
+    /// The fixed hop-by-hop names are dropped. Today a field the upstream's Connection lists (x-bar here) IS forwarded
+    /// (RFC 9110 §7.6.1 says drop it); not pinned, so a server that drops it also passes.
+    /// </summary>
+    [Fact]
+    public async Task UpstreamHopByHopResponseFields_NotForwardedToTheClient()
+    {
+        await using var rig = await DownstreamRig.InboundAsync((e, _) => e.WriteAsync("HTTP/1.1 200 OK\r\nConnection: x-bar\r\nx-bar: 1\r\n"
+            + "Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nx-keep: y\r\nContent-Length: 2\r\n\r\nok"));
+        await using var client = await rig.ConnectAsync();
+
+        await client.SendAsync("GET /p HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        var response = await client.ReadResponseAsync();
+        Assert.Equal("HTTP/1.1 200 OK", response.StatusLine);
+        Assert.Equal("ok", response.BodyText);
+        Assert.Empty(response.Lines("Connection"));
+        Assert.Empty(response.Lines("Keep-Alive"));
+        Assert.Empty(response.Lines("Proxy-Connection"));
+        Assert.Equal("y", response.Single("x-keep"));
     }
 }
