@@ -204,18 +204,34 @@ public sealed class Http1ConnectionTests
         Assert.Equal("y", request.Single("x-keep"));
     }
 
-    /// <summary>Today every response carries a Date field (RFC 9110 §6.6.1), in IMF-fixdate.</summary>
+    /// <summary>Today every response carries a Date field (RFC 9110 §6.6.1), in IMF-fixdate, and no Server field.</summary>
     [Fact]
-    public async Task Response_CarriesADateField()
+    public async Task Response_CarriesADateField_NoServerField()
     {
         await using var rig = await DownstreamRig.InboundAsync();
         await using var client = await rig.ConnectAsync();
 
         await client.SendAsync("GET /p HTTP/1.1\r\nHost: a\r\n\r\n");
 
-        var date = (await client.ReadResponseAsync()).Single("Date");
+        var response = await client.ReadResponseAsync();
+        var date = response.Single("Date");
         Assert.NotNull(date);
         Assert.True(DateTime.TryParseExact(date, "r", CultureInfo.InvariantCulture, DateTimeStyles.None, out _), date);
+        Assert.Empty(response.Lines("Server"));
+    }
+
+    [Fact]
+    public async Task FieldValueWhitespace_TrimmedAtBothEnds_KeptInside()
+    {
+        await using var rig = await DownstreamRig.InboundAsync();
+        await using var client = await rig.ConnectAsync();
+
+        await client.SendAsync("GET /p HTTP/1.1\r\nHost: a\r\nx-a: \t  v  w \t \r\nx-b:v\r\nx-empty:   \r\n\r\n");
+
+        Assert.Equal("HTTP/1.1 200 OK", (await client.ReadResponseAsync()).StatusLine);
+        var lines = rig.Only().Request.Head.Split("\r\n");
+        Assert.Contains("x-a: v  w", lines);
+        Assert.Contains("x-b: v", lines);
     }
 
     [Fact]
