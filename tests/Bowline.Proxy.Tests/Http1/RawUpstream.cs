@@ -62,11 +62,27 @@ internal sealed class RawUpstream : IAsyncDisposable
         catch (SocketException)
         {
         }
+        catch (InvalidOperationException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped between two accepts: the listener says "not listening" rather than cancelled.
+        }
     }
 
     private async Task ServeAsync(Socket socket, int connectionIndex)
     {
-        using var connection = new RawConnection(socket, connectionIndex);
+        RawConnection connection;
+        try
+        {
+            connection = new RawConnection(socket, connectionIndex);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The proxy dropped the connection (or the test is disposing) before it was served at all.
+            socket.Dispose();
+            Interlocked.Increment(ref _ended);
+            return;
+        }
+
         try
         {
             for (var n = 1; !connection.Closed; n++)
