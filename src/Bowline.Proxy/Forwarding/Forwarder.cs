@@ -459,12 +459,23 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         foreach (var value in connectionTokens)
         {
-            foreach (var range in value.AsSpan().Split(','))
+            if (ListsToken(value, name))
             {
-                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a comma-separated Connection value names <paramref name="token"/> (case-insensitive).</summary>
+    internal static bool ListsToken(string? value, string token)
+    {
+        foreach (var range in value.AsSpan().Split(','))
+        {
+            if (value.AsSpan()[range].Trim(" \t").Equals(token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
             }
         }
 
@@ -475,8 +486,13 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     {
         var downstream = context.Response;
         downstream.StatusCode = (int)response.StatusCode;
-        CopyHeaders(response.Headers, downstream.Headers);
+        var sawConnection = CopyHeaders(response.Headers, downstream.Headers);
         CopyHeaders(response.Content.Headers, downstream.Headers);
+        if (sawConnection && response.Headers.NonValidated.TryGetValues("Connection", out var connection))
+        {
+            DropConnectionListed(connection, downstream.Headers);
+        }
+
         FinishResponseHeaders(context, feature, edits);
         try
         {
@@ -547,13 +563,37 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         context.Abort();
     }
 
-    private static void CopyHeaders(System.Net.Http.Headers.HttpHeaders from, IHeaderDictionary to)
+    /// <returns>Whether a Connection field was among them (it may name more hop-by-hop fields).</returns>
+    private static bool CopyHeaders(System.Net.Http.Headers.HttpHeaders from, IHeaderDictionary to)
     {
+        var sawConnection = false;
         foreach (var (name, values) in from.NonValidated)
         {
             if (!HopByHopHeaders.Contains(name))
             {
                 to[name] = ToStringValues(values);
+            }
+            else
+            {
+                sawConnection |= name.Equals("Connection", StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        return sawConnection;
+    }
+
+    /// <summary>The fields an HTTP/1.1 upstream's Connection names are hop-by-hop too (RFC 9110 §7.6.1): not passed on.</summary>
+    private static void DropConnectionListed(System.Net.Http.Headers.HeaderStringValues connection, IHeaderDictionary headers)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var token = value.AsSpan()[range].Trim(" \t");
+                if (token.Length > 0)
+                {
+                    headers.Remove(token.ToString());
+                }
             }
         }
     }

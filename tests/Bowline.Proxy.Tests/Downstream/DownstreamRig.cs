@@ -49,15 +49,24 @@ internal sealed class DownstreamRig : IAsyncDisposable
     /// <summary>An inbound listener (no routing by Host: every request goes to the upstream).</summary>
     public static Task<DownstreamRig> InboundAsync(Func<RawExchange, byte[], Task>? answer = null) => StartAsync(answer, outbound: false);
 
+    /// <summary>
+    /// An inbound listener whose cluster has connectionPool settings, so requests go upstream through HttpClient
+    /// rather than Bowline's own HTTP/1.1 client.
+    /// </summary>
+    public static Task<DownstreamRig> InboundThroughHttpClientAsync(Func<RawExchange, byte[], Task>? answer = null) =>
+        StartAsync(answer, outbound: false, httpClient: true);
+
     /// <summary>An outbound listener with one virtual host for every authority.</summary>
     public static Task<DownstreamRig> OutboundAsync(Func<RawExchange, byte[], Task>? answer = null) => StartAsync(answer, outbound: true);
 
-    private static async Task<DownstreamRig> StartAsync(Func<RawExchange, byte[], Task>? answer, bool outbound)
+    private static async Task<DownstreamRig> StartAsync(Func<RawExchange, byte[], Task>? answer, bool outbound, bool httpClient = false)
     {
         var rig = new DownstreamRig(answer);
         try
         {
-            rig.Proxy = outbound ? await Http1Proxy.OutboundAsync(rig.Upstream.Port) : await Http1Proxy.InboundAsync(rig.Upstream.Port);
+            rig.Proxy = outbound ? await Http1Proxy.OutboundAsync(rig.Upstream.Port)
+                : await Http1Proxy.InboundAsync(rig.Upstream.Port,
+                    httpClient ? c => c with { ConnectionPool = new Bowline.Api.Xds.ConnectionPool { MaxConnections = 100 } } : null);
             rig.Endpoint = rig.Proxy.ListenerEndpoint(outbound ? "outbound" : Http1Proxy.Listener);
             return rig;
         }

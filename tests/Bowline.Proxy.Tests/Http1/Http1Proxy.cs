@@ -11,13 +11,16 @@ internal static class Http1Proxy
 {
     public const string Listener = "inbound|9080";
 
-    /// <summary>An inbound listener straight to the upstream: plain HTTP/1.1, no connectionPool settings (Bowline's own client).</summary>
-    public static async Task<ProxyUnderTest> InboundAsync(int upstreamPort)
+    /// <summary>
+    /// An inbound listener straight to the upstream: plain HTTP/1.1, no connectionPool settings (Bowline's own client)
+    /// unless <paramref name="cluster"/> edits the cluster.
+    /// </summary>
+    public static async Task<ProxyUnderTest> InboundAsync(int upstreamPort, Func<Cluster, Cluster>? cluster = null)
     {
         var proxy = new ProxyUnderTest();
         try
         {
-            await proxy.ApplyAsync(ConfigOf([Inbound(Listener, "app")], [], [Cluster("app", upstreamPort)]));
+            await proxy.ApplyAsync(ConfigOf([Inbound(Listener, "app")], [], [(cluster ?? (c => c))(Cluster("app", upstreamPort))]));
             return proxy;
         }
         catch

@@ -88,6 +88,7 @@ internal sealed class Http1ResponseHead
         var connectionClose = http10;
         var chunked = false;
         var otherCoding = false;
+        var listsFields = false;
         long contentLength = -1;
         var rest = lineEnd < 0 ? [] : head[(lineEnd + 1)..];
         var index = 0;
@@ -166,8 +167,14 @@ internal sealed class Http1ResponseHead
                         connectionClose = false;
                     }
 
+                    listsFields |= HasOtherThanPersistence(rawValue);
                     break;
             }
+        }
+
+        if (listsFields)
+        {
+            DropConnectionListed();
         }
 
         ContentLength = contentLength;
@@ -192,6 +199,31 @@ internal sealed class Http1ResponseHead
         }
 
         KeepAlive = !connectionClose && Framing != BodyFraming.UntilClose;
+    }
+
+    /// <summary>
+    /// The fields the upstream's Connection names are hop-by-hop too (RFC 9110 §7.6.1): not passed on. Only a response
+    /// whose Connection lists more than close / keep-alive gets here.
+    /// </summary>
+    private void DropConnectionListed()
+    {
+        for (var i = 0; i < _headers.Count; i++)
+        {
+            if (_roles[i] != HeaderRole.Other)
+            {
+                continue;
+            }
+
+            var name = _headers[i].Key;
+            for (var j = 0; j < _headers.Count; j++)
+            {
+                if (_roles[j] == HeaderRole.Connection && Forwarder.ListsToken(_headers[j].Value, name))
+                {
+                    _roles[i] = HeaderRole.HopByHop;
+                    break;
+                }
+            }
+        }
     }
 
     private void RememberPrevious()
@@ -235,6 +267,20 @@ internal sealed class Http1ResponseHead
         {
             var part = value[range].Trim(" \t"u8);
             if (part.Length == token.Length && Ascii.EqualsIgnoreCase(part, token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasOtherThanPersistence(ReadOnlySpan<byte> value)
+    {
+        foreach (var range in value.Split((byte)','))
+        {
+            var part = value[range].Trim(" \t"u8);
+            if (part.Length > 0 && !Ascii.EqualsIgnoreCase(part, "close"u8) && !Ascii.EqualsIgnoreCase(part, "keep-alive"u8))
             {
                 return true;
             }
