@@ -9,6 +9,7 @@ public sealed class ResponseFlagsTests
     [InlineData((int)ResponseFlags.NoRoute, "NR")]
     [InlineData((int)(ResponseFlags.UpstreamConnectionFailure | ResponseFlags.UpstreamRetryLimitExceeded), "UF,URX")]
     [InlineData((int)ResponseFlags.DownstreamConnectionTermination, "DC")]
+    [InlineData((int)ResponseFlags.DownstreamProtocolError, "DPE")]
     public void ToShortString_Flags_UsesEnvoyCodes(int flags, string expected) =>
         Assert.Equal(expected, ((ResponseFlags)flags).ToShortString());
 }

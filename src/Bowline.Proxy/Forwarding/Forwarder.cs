@@ -166,9 +166,10 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
                     feature.Flags |= ResponseFlags.DownstreamConnectionTermination;
                     return;
                 }
-                catch (HttpRequestException e) when (FindBadRequest(e) is { } badRequest)
+                catch (Exception e) when (e is not OperationCanceledException && DownstreamBodyException.StatusOf(e) is { } status)
                 {
-                    await LocalReplies.BadRequestAsync(context, feature, badRequest.StatusCode);
+                    // The client's body, not the upstream, failed: no outlier record, no retry.
+                    await LocalReplies.DownstreamProtocolErrorAsync(context, feature, status);
                     return;
                 }
                 catch (HttpRequestException e)
@@ -259,20 +260,6 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
         var edits = new ResponseEdits(destinationHeaders?.Response, route?.Headers?.Response, route?.Cors, corsOrigin);
         await Upgrade.UpgradeForwarder.ForwardAsync(context, feature, cluster, invoker, endpoint, route, target, destinationHeaders, edits,
             (response, e) => CopyResponseAsync(context, feature, response, e, timeout, token), token);
-    }
-
-    /// <summary>Reading the downstream body failed because the client sent a malformed one: that is the client's 4xx.</summary>
-    private static BadHttpRequestException? FindBadRequest(Exception e)
-    {
-        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
-        {
-            if (cause is BadHttpRequestException bad)
-            {
-                return bad;
-            }
-        }
-
-        return null;
     }
 
     private static bool TryTakeRetrySlot(CompiledCluster cluster, ProxyRequestFeature feature)

@@ -46,9 +46,20 @@ internal static class LocalReplies
     public static Task ConnectionTerminationAsync(HttpContext context, ProxyRequestFeature feature) =>
         WriteAsync(context, feature, ResponseFlags.UpstreamConnectionTermination, StatusCodes.Status503ServiceUnavailable, ConnectionTermination);
 
-    /// <summary>The downstream request itself was broken (e.g. malformed chunked body): its 4xx, as Kestrel judged it.</summary>
-    public static Task BadRequestAsync(HttpContext context, ProxyRequestFeature feature, int status) =>
-        WriteAsync(context, feature, ResponseFlags.None, status, []);
+    /// <summary>
+    /// The downstream request broke HTTP (a malformed chunked body, a transfer coding other than chunked): Envoy's
+    /// answer to a downstream protocol error — the status, no body, flag DPE — and the connection is closed, since
+    /// where the next request would start is unknown.
+    /// </summary>
+    public static Task DownstreamProtocolErrorAsync(HttpContext context, ProxyRequestFeature feature, int status)
+    {
+        if (!context.Response.HasStarted && HttpProtocol.IsHttp11(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
+        return WriteAsync(context, feature, ResponseFlags.DownstreamProtocolError, status, []);
+    }
 
     /// <summary>
     /// 504; for a gRPC request DEADLINE_EXCEEDED rather than the mapped UNAVAILABLE, as Envoy answers since

@@ -46,7 +46,7 @@ internal sealed class RequestBodyContent(HttpRequest request, RequestBodyReplay?
             // first must not wait for the client's first message to be seen at all.
             await to.FlushAsync(cancellationToken);
             int read;
-            while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((read = await ReadDownstreamAsync(from, buffer, cancellationToken)) > 0)
             {
                 // Kept before it is sent: whatever this try consumed, the next one can send again.
                 keep?.Keep(buffer.AsSpan(0, read));
@@ -59,6 +59,19 @@ internal sealed class RequestBodyContent(HttpRequest request, RequestBodyReplay?
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>A read of the client's body; its failure is marked as the client's (<see cref="DownstreamBodyException"/>).</summary>
+    private static async ValueTask<int> ReadDownstreamAsync(Stream from, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await from.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new DownstreamBodyException(e);
         }
     }
 

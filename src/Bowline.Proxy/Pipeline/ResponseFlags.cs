@@ -27,6 +27,8 @@ internal enum ResponseFlags
     UpstreamOverflow = 512,
     /// <summary>RL: the local rate limit refused the request (429).</summary>
     RateLimited = 1024,
+    /// <summary>DPE: the downstream request broke HTTP (a malformed body, an unsupported transfer coding).</summary>
+    DownstreamProtocolError = 2048,
 }
 
 internal static class ResponseFlagsFormat
@@ -51,6 +53,7 @@ internal static class ResponseFlagsFormat
         if ((flags & ResponseFlags.FaultInjected) != 0) codes.Add("FI");
         if ((flags & ResponseFlags.UpstreamOverflow) != 0) codes.Add("UO");
         if ((flags & ResponseFlags.RateLimited) != 0) codes.Add("RL");
+        if ((flags & ResponseFlags.DownstreamProtocolError) != 0) codes.Add("DPE");
         return string.Join(',', codes);
     }
 }

@@ -1,3 +1,5 @@
+using Bowline.Proxy.Pipeline;
+
 namespace Bowline.Proxy.Tests.Downstream;
 
 /// <summary>
@@ -75,7 +77,8 @@ public sealed class Http1SmugglingTests
 
     /// <summary>
     /// Bad chunked framing, found while the body streams: the head may already be upstream, so the test demands only
-    /// that no request completes there. Today's answer is a 400 without a Connection field, then a close.
+    /// that no request completes there. The answer is Envoy's to a downstream protocol error: 400, flag DPE,
+    /// "Connection: close", then the close.
     /// </summary>
     public static TheoryData<string, string> BadChunks() => new()
     {
@@ -94,34 +97,41 @@ public sealed class Http1SmugglingTests
         await using var rig = await DownstreamRig.InboundAsync();
         await using var client = await rig.ConnectAsync();
 
-        await client.TrySendAsync("POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body + Smuggled);
+        await client.TrySendAsync("POST /p HTTP/1.1\r\nHost: a\r\nx-test-id: bad\r\nTransfer-Encoding: chunked\r\n\r\n" + body + Smuggled);
 
         var response = await client.ReadResponseAsync();
         Assert.Equal(BadRequest, response.StatusLine);
+        Assert.True(response.ConnectionHas("close"), name);
         Assert.Equal("", await client.ReadToEndAsync());
+        Assert.Equal(ResponseFlags.DownstreamProtocolError, await rig.Proxy.FlagsOfAsync("bad"));
         Assert.Empty(rig.Received);
         Assert.DoesNotContain(rig.Upstream.Requests, r => r.RequestLine.Contains("/smuggled", StringComparison.Ordinal));
         Assert.True(rig.Upstream.Requests.Count <= 1, name);
     }
 
     /// <summary>
-    /// A chunk size that overflows 64 bits. Today the failure surfaces through the forwarder as an Envoy-style 503
-    /// ("upstream connect error ... connection termination"), not a 400; a 400 is the better answer, so either passes.
-    /// What must hold: no request completes upstream, nothing is smuggled, the connection closes.
+    /// A chunk size that overflows 64 bits, found once the head is upstream (Kestrel reports it as an IOException rather
+    /// than a bad request). It is the client's protocol error, whichever upstream client carries the request: 400 with
+    /// flag DPE, "Connection: close" and the close — not a 503 blaming the upstream. No request completes upstream and
+    /// nothing is smuggled.
     /// </summary>
     [Theory]
-    [InlineData("ffffffffffffffffff")]
-    [InlineData("10000000000000003")]
-    public async Task ChunkSizeOverflow_ErrorStatus_Closed_NoRequestCompletesUpstream(string size)
+    [InlineData("ffffffffffffffffff", false)]
+    [InlineData("10000000000000003", false)]
+    [InlineData("ffffffffffffffffff", true)]
+    public async Task ChunkSizeOverflow_400Dpe_Closed_NoRequestCompletesUpstream(string size, bool httpClient)
     {
-        await using var rig = await DownstreamRig.InboundAsync();
+        await using var rig = httpClient ? await DownstreamRig.InboundThroughHttpClientAsync() : await DownstreamRig.InboundAsync();
         await using var client = await rig.ConnectAsync();
 
-        await client.TrySendAsync("POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\nabc\r\n0\r\n\r\n" + Smuggled);
+        await client.TrySendAsync("POST /p HTTP/1.1\r\nHost: a\r\nx-test-id: big\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\nabc\r\n0\r\n\r\n" + Smuggled);
 
         var response = await client.ReadResponseAsync();
-        Assert.True(response.StatusLine is BadRequest or "HTTP/1.1 503 Service Unavailable", response.StatusLine);
+        Assert.Equal(BadRequest, response.StatusLine);
+        Assert.True(response.ConnectionHas("close"));
+        Assert.Empty(response.Body);
         Assert.Equal("", await client.ReadToEndAsync());
+        Assert.Equal(ResponseFlags.DownstreamProtocolError, await rig.Proxy.FlagsOfAsync("big"));
         Assert.Empty(rig.Received);
         Assert.DoesNotContain(rig.Upstream.Requests, r => r.RequestLine.Contains("/smuggled", StringComparison.Ordinal));
     }

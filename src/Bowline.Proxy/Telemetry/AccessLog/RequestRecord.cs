@@ -64,6 +64,7 @@ internal readonly struct RequestRecord(HttpContext context, ProxyRequestFeature 
     {
         var f = feature.Flags;
         return (f & ResponseFlags.FaultInjected) != 0 ? "fault_filter_abort"
+            : (f & ResponseFlags.DownstreamProtocolError) != 0 ? "http1.codec_error"
             : (f & ResponseFlags.NoRoute) != 0 ? "route_not_found"
             : (f & ResponseFlags.NoHealthyUpstream) != 0 ? "no_healthy_upstream"
             : (f & ResponseFlags.UpstreamOverflow) != 0 ? "upstream_reset_before_response_started{overflow}"
