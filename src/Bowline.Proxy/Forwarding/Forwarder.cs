@@ -359,7 +359,8 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
     internal static HttpRequestMessage CreateRequest(HttpContext context, HttpMethod method, CompiledCluster cluster, UpstreamEndpoint endpoint, string target,
         HttpContent? body, CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders)
     {
-        var request = new HttpRequestMessage(method, endpoint.UriFor(target))
+        // HttpClient cannot send the asterisk-form (its request target is an absolute URI): "OPTIONS *" goes as "OPTIONS /".
+        var request = new HttpRequestMessage(method, endpoint.UriFor(target == OriginForm.Asterisk ? "/" : target))
         {
             Version = cluster.HttpVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,

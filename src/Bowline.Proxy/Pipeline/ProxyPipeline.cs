@@ -147,7 +147,8 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         }
 
         var destinationHeaders = route.DestinationHeaders.Length > 0 ? route.DestinationHeaders[picked] : null;
-        if (route.Rewrite is { RewritesPath: true } rewrite)
+        // The asterisk-form names no resource: there is no path to rewrite.
+        if (route.Rewrite is { RewritesPath: true } rewrite && target != OriginForm.Asterisk)
         {
             target = rewrite.RewriteTarget(target, matchIndex);
         }
