@@ -45,6 +45,8 @@ internal sealed class ListenerServer : IListenerServer
             // h2c connections are made to look like TLS+ALPN "h2" to Kestrel (see H2cPriorKnowledge); their :scheme stays http.
             AllowAlternateSchemes = true,
         };
+        // Sees the Connection values Kestrel changes before the request reaches the proxy.
+        options.RequestHeaderEncodingSelector = Http1HeadCapture.SelectEncoding;
         // The proxy streams bodies of any size; the upstream decides what it accepts.
         options.Limits.MaxRequestBodySize = null;
         limits ??= ListenerLimits.Default;
@@ -68,6 +70,7 @@ internal sealed class ListenerServer : IListenerServer
                 });
             }
 
+            listen.Use(Http1HeadCapture.Scope);
             var logger = loggerFactory.CreateLogger<ListenerServer>();
             listen.Use(next => tls is null
                 ? H2cPriorKnowledge.Detect(limits.RequestHeadersTimeout)(next)

@@ -40,6 +40,13 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
             Grpc.GrpcStreams.AllowQuietRequestBody(context);
         }
 
+        var headers = context.Request.Headers;
+        if (headers.Connection.Count > 0)
+        {
+            // Before anything reads the head: Kestrel may have changed the field (HTTP/2 has none).
+            Listeners.Http1HeadCapture.Restore(headers);
+        }
+
         var snapshot = snapshots.Current;
         if (snapshot is null || !snapshot.ListenersByServer.TryGetValue(serverId, out var listener))
         {

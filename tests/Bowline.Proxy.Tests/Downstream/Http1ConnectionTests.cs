@@ -193,16 +193,21 @@ public sealed class Http1ConnectionTests
     }
 
     /// <summary>
-    /// Today "Connection: x-foo" alone drops x-foo, but "Connection: x-foo, keep-alive" forwards x-foo (Kestrel keeps only
-    /// the keep-alive/close token of such a list); that leak is not pinned.
+    /// Every field the Connection header names is hop-by-hop (RFC 9110 §7.6.1), also when the list holds keep-alive,
+    /// close or upgrade — options for which Kestrel rewrites the header to that option alone before the proxy sees it.
     /// </summary>
-    [Fact]
-    public async Task HopByHopFields_NotForwarded_OthersKept()
+    [Theory]
+    [InlineData("Connection: x-foo")]
+    [InlineData("Connection: x-foo, keep-alive")]
+    [InlineData("Connection: keep-alive, X-Foo")]
+    [InlineData("Connection: x-foo, close")]
+    [InlineData("Connection: x-foo\r\nConnection: keep-alive")]
+    public async Task HopByHopFields_NotForwarded_OthersKept(string connection)
     {
         await using var rig = await DownstreamRig.InboundAsync();
         await using var client = await rig.ConnectAsync();
 
-        await client.SendAsync("GET /p HTTP/1.1\r\nHost: a\r\nConnection: x-foo\r\nx-foo: 1\r\nKeep-Alive: timeout=5\r\n"
+        await client.SendAsync($"GET /p HTTP/1.1\r\nHost: a\r\n{connection}\r\nx-foo: 1\r\nKeep-Alive: timeout=5\r\n"
             + "TE: gzip\r\nProxy-Connection: keep-alive\r\nUpgrade: foo\r\nx-keep: y\r\n\r\n");
 
         Assert.Equal("HTTP/1.1 200 OK", (await client.ReadResponseAsync()).StatusLine);
@@ -214,6 +219,46 @@ public sealed class Http1ConnectionTests
         Assert.Empty(request.Lines("Proxy-Connection"));
         Assert.Empty(request.Lines("Upgrade"));
         Assert.Equal("y", request.Single("x-keep"));
+    }
+
+    /// <summary>
+    /// What one request's Connection list named is that request's only: on the same connection, a next request whose
+    /// Connection says just keep-alive gets its x-foo forwarded — also when its head arrives in pieces.
+    /// </summary>
+    [Fact]
+    public async Task ConnectionListedField_DroppedForThatRequestOnly_NextRequestOnTheConnectionKeepsIt()
+    {
+        await using var rig = await DownstreamRig.InboundAsync();
+        await using var client = await rig.ConnectAsync();
+
+        await client.SendAsync("GET /1 HTTP/1.1\r\nHost: a\r\nConnection: ");
+        await Task.Delay(50);
+        await client.SendAsync("x-foo, keep-alive\r\n");
+        await Task.Delay(50);
+        await client.SendAsync("x-foo: 1\r\n\r\n");
+        Assert.Equal("/1|0", (await client.ReadResponseAsync()).BodyText);
+        await client.SendAsync("GET /2 HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nx-foo: 2\r\n\r\n");
+        Assert.Equal("/2|0", (await client.ReadResponseAsync()).BodyText);
+
+        Assert.Collection(rig.Received,
+            r => Assert.Empty(r.Request.Lines("x-foo")),
+            r => Assert.Equal("2", r.Request.Single("x-foo")));
+    }
+
+    /// <summary>An HTTP/1.0 client's keep-alive still holds when its Connection list names a field too.</summary>
+    [Fact]
+    public async Task Http10KeepAliveWithAListedField_FieldDropped_ConnectionKept()
+    {
+        await using var rig = await DownstreamRig.InboundAsync();
+        await using var client = await rig.ConnectAsync();
+
+        await client.SendAsync("GET /1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, x-foo\r\nx-foo: 1\r\n\r\n");
+        var first = await client.ReadResponseAsync();
+        Assert.True(first.ConnectionHas("keep-alive"));
+        await client.SendAsync("GET /2 HTTP/1.0\r\nHost: a\r\n\r\n");
+        Assert.Equal("/2|0", (await client.ReadResponseAsync()).BodyText);
+
+        Assert.Empty(rig.Received[0].Request.Lines("x-foo"));
     }
 
     /// <summary>Today every response carries a Date field (RFC 9110 §6.6.1), in IMF-fixdate, and no Server field.</summary>
