@@ -12,19 +12,25 @@ namespace Bowline.Proxy.Listeners;
 /// <item>Connection: when the only option Kestrel knows in it is keep-alive, close or upgrade, Kestrel replaces the
 /// whole value by that option, so "Connection: x-foo, keep-alive" arrives as "keep-alive" and x-foo, hop-by-hop by
 /// RFC 9110 §7.6.1, would be forwarded.</item>
+/// <item>X-Content-Length: Kestrel adds it, holding the Content-Length it removed, to a request that had
+/// Transfer-Encoding as well; one the client sent itself is the only one decoded through the selector.</item>
 /// </list>
-/// The selector leaves every other field to Kestrel's own decoding; these it decodes the same way and notes in the
+/// The selector leaves every other field to Kestrel's own decoding; these two it decodes the same way and notes in the
 /// connection's capture, which the pipeline reads when the request reaches it.
 /// </summary>
 internal static class Http1HeadCapture
 {
     private static readonly AsyncLocal<Capture?> Current = new();
-    private static readonly Encoding ConnectionEncoding = new NotingEncoding();
+    private static readonly Encoding ConnectionEncoding = new NotingEncoding(connection: true);
+    private static readonly Encoding XContentLengthEncoding = new NotingEncoding(connection: false);
+
+    private const string XContentLength = "X-Content-Length";
 
     /// <summary>For <see cref="Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions.RequestHeaderEncodingSelector"/>.</summary>
     public static Encoding? SelectEncoding(string name) => name.Length switch
     {
         10 when name.Equals("Connection", StringComparison.OrdinalIgnoreCase) => ConnectionEncoding,
+        16 when name.Equals(XContentLength, StringComparison.OrdinalIgnoreCase) => XContentLengthEncoding,
         _ => null,
     };
 
@@ -39,8 +45,9 @@ internal static class Http1HeadCapture
     };
 
     /// <summary>
-    /// Puts this request's head back as the client sent it: the full Connection list. Asked only for a request with a
-    /// Connection field, where Kestrel may have changed something.
+    /// Puts this request's head back as the client sent it: the full Connection list, and no X-Content-Length that
+    /// Kestrel made. Asked only for a request with a Connection or Transfer-Encoding field, where Kestrel may have
+    /// changed something.
     /// </summary>
     public static void Restore(IHeaderDictionary headers)
     {
@@ -56,12 +63,24 @@ internal static class Http1HeadCapture
             // which fields are hop-by-hop.
             headers.Connection = StringValues.Concat(headers.Connection, listed);
         }
+
+        if (headers.TransferEncoding.Count > 0 && headers.ContentLength is null && !capture.XContentLength)
+        {
+            headers.Remove(XContentLength);
+        }
+
+        // A client-sent X-Content-Length noted for an earlier request that did not get here (no Transfer-Encoding) only
+        // ever keeps a field; it never drops one the client sent.
+        capture.XContentLength = false;
     }
 
     private sealed class Capture
     {
         /// <summary>Connection values that list more than Kestrel's own options, comma-joined; null when none.</summary>
         public string? Connection;
+
+        /// <summary>The client sent an X-Content-Length field.</summary>
+        public bool XContentLength;
     }
 
     /// <summary>
@@ -69,7 +88,7 @@ internal static class Http1HeadCapture
     /// Kestrel decodes through <see cref="Encoding.GetString(ReadOnlySpan{byte})"/>, which ends in the array overloads
     /// here; the copies that costs are paid only by requests with these fields.
     /// </summary>
-    private sealed class NotingEncoding : Encoding
+    private sealed class NotingEncoding(bool connection) : Encoding
     {
         private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -103,9 +122,13 @@ internal static class Http1HeadCapture
 
         public override int GetMaxCharCount(int byteCount) => Strict.GetMaxCharCount(byteCount);
 
-        private static void Note(Capture capture, ReadOnlySpan<char> value)
+        private void Note(Capture capture, ReadOnlySpan<char> value)
         {
-            if (ListsMoreThanOptions(value))
+            if (!connection)
+            {
+                capture.XContentLength = true;
+            }
+            else if (ListsMoreThanOptions(value))
             {
                 capture.Connection = capture.Connection is null ? value.ToString() : string.Concat(capture.Connection, ", ", value);
             }

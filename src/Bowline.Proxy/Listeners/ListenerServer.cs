@@ -45,7 +45,7 @@ internal sealed class ListenerServer : IListenerServer
             // h2c connections are made to look like TLS+ALPN "h2" to Kestrel (see H2cPriorKnowledge); their :scheme stays http.
             AllowAlternateSchemes = true,
         };
-        // Sees the Connection values Kestrel changes before the request reaches the proxy.
+        // Sees the Connection and X-Content-Length values Kestrel changes before the request reaches the proxy.
         options.RequestHeaderEncodingSelector = Http1HeadCapture.SelectEncoding;
         // The proxy streams bodies of any size; the upstream decides what it accepts.
         options.Limits.MaxRequestBodySize = null;

@@ -41,9 +41,9 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
         }
 
         var headers = context.Request.Headers;
-        if (headers.Connection.Count > 0)
+        if (headers.Connection.Count > 0 || headers.TransferEncoding.Count > 0)
         {
-            // Before anything reads the head: Kestrel may have changed the field (HTTP/2 has none).
+            // Before anything reads the head: Kestrel may have changed these fields (HTTP/2 has neither).
             Listeners.Http1HeadCapture.Restore(headers);
         }
 

@@ -138,9 +138,9 @@ public sealed class Http1SmugglingTests
 
     /// <summary>
     /// Content-Length and Transfer-Encoding: chunked together (either order): chunked wins (RFC 9112 §6.3), the upstream
-    /// gets the chunked body without any Content-Length, and the connection closes after the answer (RFC 9112 §6.1), so
-    /// what follows is never read — neither as the rest of a 3-byte body nor as a new request. (Today the upstream also
-    /// gets Kestrel's "X-Content-Length: 3"; not pinned.)
+    /// gets the chunked body without any Content-Length — nor the "X-Content-Length: 3" Kestrel keeps the removed value
+    /// in — and the connection closes after the answer (RFC 9112 §6.1), so what follows is never read: neither as the
+    /// rest of a 3-byte body nor as a new request.
     /// </summary>
     [Theory]
     [InlineData("Content-Length: 3\r\nTransfer-Encoding: chunked")]
@@ -160,8 +160,31 @@ public sealed class Http1SmugglingTests
         var only = rig.Only();
         Assert.Equal("abc", only.BodyText);
         Assert.Empty(only.Request.Lines("Content-Length"));
+        Assert.Empty(only.Request.Lines("X-Content-Length"));
         Assert.Equal("chunked", only.Request.Single("Transfer-Encoding"));
         Assert.Single(rig.Upstream.Requests);
+    }
+
+    /// <summary>An X-Content-Length the client sent itself is an ordinary field: forwarded, whatever the framing.</summary>
+    [Theory]
+    [InlineData("Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")]
+    [InlineData("Content-Length: 3\r\n\r\nabc")]
+    public async Task ClientSentXContentLength_Forwarded(string framing)
+    {
+        await using var rig = await DownstreamRig.InboundAsync();
+        await using var client = await rig.ConnectAsync();
+
+        // After a request that had Transfer-Encoding and Content-Length on another connection: nothing carries over.
+        await using (var first = await rig.ConnectAsync())
+        {
+            await first.SendAsync("POST /cl-te HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+            Assert.Equal("HTTP/1.1 200 OK", (await first.ReadResponseAsync()).StatusLine);
+        }
+
+        await client.SendAsync($"POST /p HTTP/1.1\r\nHost: a\r\nX-Content-Length: 7\r\n{framing}");
+
+        Assert.Equal("/p|3", (await client.ReadResponseAsync()).BodyText);
+        Assert.Equal("7", rig.Received[^1].Request.Single("X-Content-Length"));
     }
 
     /// <summary>Accepted oddities, each followed by a legitimate request on the same connection.</summary>
