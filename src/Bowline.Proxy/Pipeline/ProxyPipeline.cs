@@ -62,6 +62,11 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
 
         feature.ListenerKind = listener.Kind;
         observer?.OnRequestStarting(context, feature);
+        if (headers.TransferEncoding.Count > 0 && !TransferCodings.OnlyChunked(headers.TransferEncoding))
+        {
+            // Before any route or upstream: nothing of this request goes anywhere.
+            return LocalReplies.DownstreamProtocolErrorAsync(context, feature, StatusCodes.Status501NotImplemented);
+        }
 
         var target = OriginForm.Get(context);
         if (listener.Kind == ListenerKind.Inbound)
