@@ -13,6 +13,8 @@ namespace Bowline.Proxy.Xds;
 /// </summary>
 internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier applier, TimeProvider time, ILogger<XdsClient> logger)
 {
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+
     private readonly Backoff _backoff = new(options.InitialBackoff, options.MaxBackoff, new Random());
 
     // Only the first failure of an outage is a warning; the retries every ~2 s after it would drown the log.
@@ -61,18 +63,31 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
 
     private async Task RunStreamAsync(CancellationToken stoppingToken)
     {
-        using var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
-        await socket.ConnectAsync(options.StreamUri, stoppingToken);
+        using var socket = await WebSocketConnector.ConnectAsync(options.StreamUri, stoppingToken);
         LogConnected(logger, options.StreamUri, applier.CurrentVersion ?? "(none)");
         _failing = false;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var keepAlive = KeepAliveAsync(socket, stop.Token);
+        try
+        {
+            await ExchangeAsync(socket, stoppingToken);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await keepAlive;
+        }
+    }
+
+    private async Task ExchangeAsync(XdsWebSocket socket, CancellationToken stoppingToken)
+    {
         await SendAsync(socket, new DiscoveryRequest { Node = options.Node, VersionInfo = applier.CurrentVersion }, stoppingToken);
 
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
         {
             buffer.ResetWrittenCount();
-            if (!await ReceiveMessageAsync(socket, buffer, stoppingToken))
+            if (!await socket.ReceiveMessageAsync(buffer, stoppingToken))
             {
                 return;
             }
@@ -143,28 +158,25 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
         return rejected;
     }
 
-    /// <summary>Reads one whole message (it may span several frames); false when the server closed the stream.</summary>
-    private static async Task<bool> ReceiveMessageAsync(ClientWebSocket socket, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>An unsolicited pong every 15 s while the stream is up (what ClientWebSocket's KeepAliveInterval sent).</summary>
+    private async Task KeepAliveAsync(XdsWebSocket socket, CancellationToken cancellationToken)
     {
-        while (true)
+        using var timer = new PeriodicTimer(KeepAliveInterval, time);
+        try
         {
-            var result = await socket.ReceiveAsync(buffer.GetMemory(8 * 1024), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
+            while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-                return false;
+                await socket.SendKeepAliveAsync(cancellationToken);
             }
-
-            buffer.Advance(result.Count);
-            if (result.EndOfMessage)
-            {
-                return true;
-            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or WebSocketException)
+        {
+            // The stream ended; the receive side reports why.
         }
     }
 
-    private static Task SendAsync(ClientWebSocket socket, DiscoveryRequest request, CancellationToken cancellationToken) =>
-        socket.SendAsync(XdsJson.Serialize(request), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    private static Task SendAsync(XdsWebSocket socket, DiscoveryRequest request, CancellationToken cancellationToken) =>
+        socket.SendTextAsync(XdsJson.Serialize(request), cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "xDS connected to {Uri} (running version {Version})")]
     private static partial void LogConnected(ILogger logger, Uri uri, string version);
