@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
+using Bowline.Proxy.Tests.Http1;
+
 namespace Bowline.Proxy.Tests.Downstream;
 
 /// <summary>
@@ -13,11 +15,13 @@ internal sealed class RawClient : IAsyncDisposable
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
     private readonly Socket _socket;
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly HttpByteReader _reader;
 
-    private RawClient(Socket socket) => _socket = socket;
+    private RawClient(Socket socket)
+    {
+        _socket = socket;
+        _reader = new HttpByteReader(ReceiveAsync, strict: true);
+    }
 
     public static async Task<RawClient> ConnectAsync(IPEndPoint endpoint)
     {
@@ -108,138 +112,27 @@ internal sealed class RawClient : IAsyncDisposable
     /// <summary>Everything the server still sends until it closes (a reset counts as a close).</summary>
     public async Task<string> ReadToEndAsync() => Encoding.Latin1.GetString(await ReadToEndBytesAsync());
 
-    private async Task<byte[]> ReadToEndBytesAsync()
+    private Task<byte[]> ReadToEndBytesAsync() => _reader.ReadToEndAsync(e => e is SocketException, CancellationToken.None);
+
+    private Task<string?> ReadHeadAsync() => _reader.ReadHeadAsync(CancellationToken.None);
+
+    private Task<byte[]> ReadChunkedAsync() => _reader.ReadChunkedAsync(CancellationToken.None);
+
+    private Task<byte[]> ReadExactAsync(int count) => _reader.ReadExactAsync(count, CancellationToken.None);
+
+    /// <summary>One read, bounded by the hang guard.</summary>
+    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken token)
     {
+        using var guard = CancellationTokenSource.CreateLinkedTokenSource(token);
+        guard.CancelAfter(HangGuard);
         try
         {
-            while (await FillAsync())
-            {
-            }
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, guard.Token);
         }
-        catch (SocketException)
-        {
-        }
-
-        var rest = _buffer.AsSpan(_start, _end - _start).ToArray();
-        _start = _end;
-        return rest;
-    }
-
-    private async Task<string?> ReadHeadAsync()
-    {
-        var lines = new List<string>();
-        while (true)
-        {
-            var line = await ReadLineAsync();
-            if (line is null)
-            {
-                return lines.Count == 0 ? null : throw new IOException("closed inside a response head");
-            }
-
-            if (line.Length == 0)
-            {
-                return string.Join("\r\n", lines);
-            }
-
-            lines.Add(line);
-        }
-    }
-
-    private async Task<byte[]> ReadChunkedAsync()
-    {
-        using var body = new MemoryStream();
-        while (true)
-        {
-            var sizeLine = await ReadLineAsync() ?? throw new IOException("closed inside a chunked body");
-            var size = int.Parse(sizeLine.Split(';')[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-            if (size == 0)
-            {
-                while (await ReadLineAsync() is { Length: > 0 })
-                {
-                }
-
-                return body.ToArray();
-            }
-
-            body.Write(await ReadExactAsync(size));
-            Assert.Equal("", await ReadLineAsync());
-        }
-    }
-
-    private async Task<byte[]> ReadExactAsync(int count)
-    {
-        var result = new byte[count];
-        var filled = 0;
-        while (filled < count)
-        {
-            if (_start == _end && !await FillAsync())
-            {
-                throw new IOException($"closed after {filled} of {count} body bytes");
-            }
-
-            var n = Math.Min(count - filled, _end - _start);
-            _buffer.AsSpan(_start, n).CopyTo(result.AsSpan(filled));
-            _start += n;
-            filled += n;
-        }
-
-        return result;
-    }
-
-    /// <summary>A line ended by CRLF exactly: a server sending bare LF fails here.</summary>
-    private async Task<string?> ReadLineAsync()
-    {
-        while (true)
-        {
-            var lf = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
-            if (lf >= 0)
-            {
-                Assert.True(lf > 0 && _buffer[_start + lf - 1] == '\r', "a line not ended by CRLF");
-                var line = Encoding.Latin1.GetString(_buffer, _start, lf - 1);
-                _start += lf + 1;
-                return line;
-            }
-
-            if (!await FillAsync())
-            {
-                return null;
-            }
-        }
-    }
-
-    private async Task<bool> FillAsync()
-    {
-        if (_start == _end)
-        {
-            _start = _end = 0;
-        }
-        else if (_end == _buffer.Length)
-        {
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            else
-            {
-                Array.Resize(ref _buffer, _buffer.Length * 2);
-            }
-        }
-
-        using var guard = new CancellationTokenSource(HangGuard);
-        int read;
-        try
-        {
-            read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, guard.Token);
-        }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
             throw new TimeoutException("the server neither answered nor closed within the hang guard");
         }
-
-        _end += read;
-        return read > 0;
     }
 
     public ValueTask DisposeAsync()

@@ -179,18 +179,24 @@ internal sealed class RawExchange(RawConnection connection, RawRequest request)
 }
 
 /// <summary>A buffered raw connection: lines and exact byte counts in, bytes out.</summary>
-internal sealed class RawConnection(Socket socket, int index) : IDisposable
+internal sealed class RawConnection : IDisposable
 {
-    private readonly NetworkStream _stream = new(socket, ownsSocket: true);
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
+    private readonly NetworkStream _stream;
+    private readonly HttpByteReader _reader;
 
-    public int Index { get; } = index;
+    public RawConnection(Socket socket, int index)
+    {
+        Socket = socket;
+        Index = index;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = new HttpByteReader(_stream.ReadAsync, strict: false);
+    }
+
+    public int Index { get; }
 
     public bool Closed { get; private set; }
 
-    public Socket Socket { get; } = socket;
+    public Socket Socket { get; }
 
     public async Task WriteAsync(ReadOnlyMemory<byte> bytes)
     {
@@ -221,112 +227,9 @@ internal sealed class RawConnection(Socket socket, int index) : IDisposable
     }
 
     /// <summary>The head up to the empty line; null when the peer closed before a new request began.</summary>
-    public async Task<string?> ReadHeadAsync(CancellationToken token)
-    {
-        var lines = new List<string>();
-        while (true)
-        {
-            var line = await ReadLineAsync(token);
-            if (line is null)
-            {
-                return lines.Count == 0 ? null : throw new IOException("peer closed inside a request head");
-            }
+    public Task<string?> ReadHeadAsync(CancellationToken token) => _reader.ReadHeadAsync(token);
 
-            if (line.Length == 0)
-            {
-                return string.Join("\r\n", lines);
-            }
+    public Task<byte[]> ReadExactAsync(int count) => _reader.ReadExactAsync(count, CancellationToken.None);
 
-            lines.Add(line);
-        }
-    }
-
-    public async Task<byte[]> ReadExactAsync(int count)
-    {
-        var result = new byte[count];
-        var filled = 0;
-        while (filled < count)
-        {
-            if (_start == _end && !await FillAsync(CancellationToken.None))
-            {
-                throw new IOException("peer closed inside a body");
-            }
-
-            var n = Math.Min(count - filled, _end - _start);
-            _buffer.AsSpan(_start, n).CopyTo(result.AsSpan(filled));
-            _start += n;
-            filled += n;
-        }
-
-        return result;
-    }
-
-    public async Task<byte[]> ReadChunkedAsync()
-    {
-        using var body = new MemoryStream();
-        while (true)
-        {
-            var sizeLine = await ReadLineAsync(CancellationToken.None) ?? throw new IOException("peer closed inside a chunked body");
-            var size = Convert.ToInt32(sizeLine.Split(';')[0].Trim(), 16);
-            if (size == 0)
-            {
-                while (await ReadLineAsync(CancellationToken.None) is { Length: > 0 })
-                {
-                }
-
-                return body.ToArray();
-            }
-
-            body.Write(await ReadExactAsync(size));
-            if (await ReadLineAsync(CancellationToken.None) is not "")
-            {
-                throw new IOException("chunk not followed by CRLF");
-            }
-        }
-    }
-
-    private async Task<string?> ReadLineAsync(CancellationToken token)
-    {
-        while (true)
-        {
-            var lf = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
-            if (lf >= 0)
-            {
-                var length = lf > 0 && _buffer[_start + lf - 1] == '\r' ? lf - 1 : lf;
-                var line = Encoding.Latin1.GetString(_buffer, _start, length);
-                _start += lf + 1;
-                return line;
-            }
-
-            if (!await FillAsync(token))
-            {
-                return null;
-            }
-        }
-    }
-
-    private async Task<bool> FillAsync(CancellationToken token)
-    {
-        if (_start == _end)
-        {
-            _start = _end = 0;
-        }
-        else if (_end == _buffer.Length)
-        {
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            else
-            {
-                Array.Resize(ref _buffer, _buffer.Length * 2);
-            }
-        }
-
-        var read = await _stream.ReadAsync(_buffer.AsMemory(_end), token);
-        _end += read;
-        return read > 0;
-    }
+    public Task<byte[]> ReadChunkedAsync() => _reader.ReadChunkedAsync(CancellationToken.None);
 }
