@@ -15,6 +15,11 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
 {
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
 
+    // A control plane gone without closing the stream (its host or pod gone, a partition) sends no FIN or RST: the
+    // proxy would wait on a dead socket forever and never reach the new one. A ping every interval; nothing at all
+    // from the server over two of them (a ping unanswered for a whole interval) and the stream is re-established.
+    private const int SilentIntervalsBeforeDead = 2;
+
     private readonly Backoff _backoff = new(options.InitialBackoff, options.MaxBackoff, new Random());
 
     // Only the first failure of an outage is a warning; the retries every ~2 s after it would drown the log.
@@ -66,28 +71,36 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
         using var socket = await WebSocketConnector.ConnectAsync(options.StreamUri, stoppingToken);
         LogConnected(logger, options.StreamUri, applier.CurrentVersion ?? "(none)");
         _failing = false;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var keepAlive = KeepAliveAsync(socket, stop.Token);
+        using var dead = new CancellationTokenSource();
+        using var exchange = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, dead.Token);
+        using var stopKeepAlive = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var keepAlive = KeepAliveAsync(socket, dead, stopKeepAlive.Token);
         try
         {
-            await ExchangeAsync(socket, stoppingToken);
+            // A config being applied when the stream is found dead is applied all the same.
+            await ExchangeAsync(socket, exchange.Token, stoppingToken);
+        }
+        catch (OperationCanceledException) when (dead.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            throw new WebSocketException(WebSocketError.Faulted,
+                $"nothing from the control plane for {(KeepAliveInterval * SilentIntervalsBeforeDead).TotalSeconds:0} s, pings unanswered");
         }
         finally
         {
-            await stop.CancelAsync();
+            await stopKeepAlive.CancelAsync();
             await keepAlive;
         }
     }
 
-    private async Task ExchangeAsync(XdsWebSocket socket, CancellationToken stoppingToken)
+    private async Task ExchangeAsync(XdsWebSocket socket, CancellationToken streamToken, CancellationToken stoppingToken)
     {
-        await SendAsync(socket, new DiscoveryRequest { Node = options.Node, VersionInfo = applier.CurrentVersion }, stoppingToken);
+        await SendAsync(socket, new DiscoveryRequest { Node = options.Node, VersionInfo = applier.CurrentVersion }, streamToken);
 
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
         {
             buffer.ResetWrittenCount();
-            if (!await socket.ReceiveMessageAsync(buffer, stoppingToken))
+            if (!await socket.ReceiveMessageAsync(buffer, streamToken))
             {
                 return;
             }
@@ -111,7 +124,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
                 VersionInfo = applier.CurrentVersion,
                 ResponseNonce = response.Nonce,
                 ErrorDetail = error,
-            }, stoppingToken);
+            }, streamToken);
         }
     }
 
@@ -158,15 +171,26 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
         return rejected;
     }
 
-    /// <summary>An unsolicited pong every 15 s while the stream is up (what ClientWebSocket's KeepAliveInterval sent).</summary>
-    private async Task KeepAliveAsync(XdsWebSocket socket, CancellationToken cancellationToken)
+    /// <summary>A ping every interval while the stream is up; cancels <paramref name="dead"/> when the server stays silent.</summary>
+    private async Task KeepAliveAsync(XdsWebSocket socket, CancellationTokenSource dead, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(KeepAliveInterval, time);
+        var heard = socket.Reads;
+        var silent = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await socket.SendKeepAliveAsync(cancellationToken);
+                var now = socket.Reads;
+                silent = now == heard ? silent + 1 : 0;
+                heard = now;
+                if (silent >= SilentIntervalsBeforeDead)
+                {
+                    await dead.CancelAsync();
+                    return;
+                }
+
+                await socket.SendPingAsync(cancellationToken);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or WebSocketException)

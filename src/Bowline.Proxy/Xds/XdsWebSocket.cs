@@ -6,8 +6,7 @@ namespace Bowline.Proxy.Xds;
 
 /// <summary>
 /// The client end of the control-plane WebSocket (RFC 6455 framing after <see cref="WebSocketConnector"/>'s handshake):
-/// whole text messages out, messages in (fragmented or not), ping answered, close echoed, an unsolicited pong as
-/// keep-alive. .NET's client WebSocket draws every frame's masking key from RandomNumberGenerator, which loads and
+/// whole text messages out, messages in (fragmented or not), ping answered, close echoed, pings of its own. .NET's client WebSocket draws every frame's masking key from RandomNumberGenerator, which loads and
 /// initializes OpenSSL (~4 MB resident) in a proxy that otherwise needs no TLS; the keys here come from the kernel's
 /// CSPRNG through <see cref="Guid.NewGuid"/> (getrandom), as §5.3 asks, without OpenSSL.
 /// </summary>
@@ -22,12 +21,16 @@ internal sealed class XdsWebSocket(Stream stream) : IDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly byte[] _header = new byte[14];
     private bool _closeSent;
+    private long _reads;
+
+    /// <summary>Reads that brought bytes from the server so far: the keep-alive watches it move.</summary>
+    public long Reads => Volatile.Read(ref _reads);
 
     public Task SendTextAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
         SendFrameAsync(OpText, payload, cancellationToken);
 
-    /// <summary>An unsolicited pong: keeps idle intermediaries from dropping the stream; needs no answer (§5.5.3).</summary>
-    public Task SendKeepAliveAsync(CancellationToken cancellationToken) => SendFrameAsync(OpPong, ReadOnlyMemory<byte>.Empty, cancellationToken);
+    /// <summary>A ping: the server must answer with a pong (§5.5.2), so silence after it means the stream is dead.</summary>
+    public Task SendPingAsync(CancellationToken cancellationToken) => SendFrameAsync(OpPing, ReadOnlyMemory<byte>.Empty, cancellationToken);
 
     /// <summary>Reads one whole data message into <paramref name="into"/>; false when the server closed the stream.</summary>
     /// <exception cref="WebSocketException">The server broke the framing rules.</exception>
@@ -95,6 +98,7 @@ internal sealed class XdsWebSocket(Stream stream) : IDisposable
 
                 into.Advance(read);
                 left -= read;
+                Volatile.Write(ref _reads, _reads + 1);
             }
 
             if (fin)
@@ -127,6 +131,7 @@ internal sealed class XdsWebSocket(Stream stream) : IDisposable
         try
         {
             await stream.ReadExactlyAsync(buffer, cancellationToken);
+            Volatile.Write(ref _reads, _reads + 1);
         }
         catch (EndOfStreamException e)
         {

@@ -52,8 +52,8 @@ internal sealed class ManualTimeProvider : TimeProvider
             due = [.. _timers.Where(t => t.Due <= _now)];
             foreach (var timer in due)
             {
-                // One-shot only (all the proxy uses); a periodic timer would be re-armed here.
-                timer.Due = null;
+                // A periodic timer fires once per Advance however far it goes, and is re-armed one period on.
+                timer.Due = timer.Period is { } period ? _now + period : null;
             }
         }
 
@@ -67,11 +67,14 @@ internal sealed class ManualTimeProvider : TimeProvider
     {
         public DateTimeOffset? Due { get; set; }
 
+        public TimeSpan? Period { get; private set; }
+
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             lock (owner._lock)
             {
                 Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
+                Period = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? null : period;
             }
 
             return true;
@@ -84,6 +87,7 @@ internal sealed class ManualTimeProvider : TimeProvider
             lock (owner._lock)
             {
                 Due = null;
+                Period = null;
                 owner._timers.Remove(this);
             }
         }
