@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -51,21 +52,10 @@ internal sealed class ComposedConfig
         RouteTables = routeTables;
         Clusters = clusters;
         Notes = notes;
-        // Part hashes are copied into one buffer and hashed in one call: a call per part (thousands per proxy, for
-        // every proxy of a push round) costs more than the hashing itself.
         var h = new ConfigVersion.Hasher();
-        var hashes = new byte[Math.Max(Math.Max(listeners.Length, routeTables.Length), clusters.Length) * ConfigVersion.HashBytes];
-        foreach (var section in (Part[][])[listeners, routeTables, clusters])
-        {
-            h.Section(section.Length);
-            for (var i = 0; i < section.Length; i++)
-            {
-                section[i].Hash.CopyTo(hashes, i * ConfigVersion.HashBytes);
-            }
-
-            h.Append(hashes.AsSpan(0, section.Length * ConfigVersion.HashBytes));
-        }
-
+        AppendSection(h, listeners, null);
+        AppendSection(h, routeTables, null);
+        AppendSection(h, clusters, shared);
         if (telemetry is not null)
         {
             // As ConfigVersion.Of: a fourth section only when the config has telemetry.
@@ -86,6 +76,46 @@ internal sealed class ComposedConfig
     /// <summary>For a sidecar: the shared part (its route tables and outbound clusters) and the pod's own clusters.</summary>
     public SharedSidecar? Shared { get; }
     public Part[] LocalClusters { get; }
+
+    /// <summary>
+    /// Hashes a section's count and its parts' hashes in order. Calling the hasher per part (thousands per proxy, for
+    /// every proxy of a push round) costs more than the hashing itself, and so did copying every hash into a fresh
+    /// buffer per proxy: runs of the shared part's clusters (the same objects, in the same order) are hashed straight
+    /// from its contiguous <see cref="SharedSidecar.ClusterHashes"/>; only the others go through a pooled buffer.
+    /// The bytes hashed are the same either way.
+    /// </summary>
+    private static void AppendSection(ConfigVersion.Hasher h, Part[] section, SharedSidecar? shared)
+    {
+        h.Section(section.Length);
+        var sharedParts = shared?.Clusters ?? [];
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, section.Length) * ConfigVersion.HashBytes);
+        var pending = 0;
+        var next = 0; // the shared part expected next: the merge keeps the shared clusters' order
+        var k = 0;
+        while (k < section.Length)
+        {
+            if (next < sharedParts.Length && ReferenceEquals(section[k], sharedParts[next]))
+            {
+                var start = next;
+                while (k < section.Length && next < sharedParts.Length && ReferenceEquals(section[k], sharedParts[next]))
+                {
+                    k++;
+                    next++;
+                }
+
+                h.Append(buffer.AsSpan(0, pending));
+                pending = 0;
+                h.Append(shared!.ClusterHashes.AsSpan(start * ConfigVersion.HashBytes, (next - start) * ConfigVersion.HashBytes));
+                continue;
+            }
+
+            section[k++].Hash.CopyTo(buffer, pending);
+            pending += ConfigVersion.HashBytes;
+        }
+
+        h.Append(buffer.AsSpan(0, pending));
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
 
     public static ComposedConfig From(GeneratedConfig g) => new(
         [.. g.Config.Listeners.Select(Part.Of)], [.. g.Config.RouteTables.Select(Part.Of)], [.. g.Config.Clusters.Select(Part.Of)], g.Notes,
@@ -288,9 +318,26 @@ internal sealed class SharedSidecar
     // Deltas from earlier shared parts, computed once for all the proxies that move from that one to this one. Weak
     // keys: an old shared part lives only as long as some proxy's ACKed config holds it.
     private readonly ConditionalWeakTable<SharedSidecar, Lazy<DeltaParts?>> _deltas = [];
+    private readonly Part[] _clusters = [];
 
     public required Part Table { get; init; }
-    public required Part[] Clusters { get; init; }
+    public required Part[] Clusters
+    {
+        get => _clusters;
+        init
+        {
+            _clusters = value;
+            ClusterHashes = new byte[value.Length * ConfigVersion.HashBytes];
+            for (var i = 0; i < value.Length; i++)
+            {
+                value[i].Hash.CopyTo(ClusterHashes, i * ConfigVersion.HashBytes);
+            }
+        }
+    }
+
+    /// <summary>The <see cref="Clusters"/>' hashes back to back, for composing versions without copying them per proxy.</summary>
+    public byte[] ClusterHashes { get; private init; } = [];
+
     public required IReadOnlyList<string> Notes { get; init; }
 
     /// <summary>Route table and outbound cluster changes from <paramref name="old"/> (null: send whole).</summary>

@@ -63,6 +63,24 @@ public sealed class VersionTests
         }
     }
 
+    [Fact]
+    public void Compose_OwnClustersBetweenSharedOnes_SameVersionAsWholeConfig()
+    {
+        // The version hashes runs of shared clusters from the shared part's hash buffer: this pod's own clusters sort
+        // between shared ones ("PassthroughCluster" < "inbound|…" < "outbound|…"), so the runs are split.
+        var snapshot = Bookinfo.Snapshot(Bookinfo.All);
+        var registry = Bookinfo.Registry();
+        var view = new MeshView(MeshModel.Build(snapshot, registry), (1, 1));
+        var pod = Bookinfo.PodNamed("reviews-v2-0");
+
+        var composed = view.Compose(pod);
+
+        var names = composed.Clusters.Select(c => c.Name).ToList();
+        var inbound = names.FindIndex(n => n.StartsWith("inbound|", StringComparison.Ordinal));
+        Assert.True(inbound > 0 && inbound < names.Count - 1, string.Join(", ", names));
+        Assert.Equal(ConfigVersion.Of(ProxyConfigGenerator.Generate(snapshot, registry, pod).Config), composed.Version);
+    }
+
     private const string SourceLabelsRoute = """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
