@@ -51,10 +51,12 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         using var ws = await context.WebSockets.AcceptWebSocketAsync();
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         var ct = stream.Token;
+        // One receive buffer for the stream's life (a pending read holds one anyway), not one per message.
+        var receive = new byte[8192];
         DiscoveryRequest? first;
         try
         {
-            var bytes = await WebSocketMessages.ReadAsync(ws, MaxRequestBytes, ct);
+            var bytes = await WebSocketMessages.ReadAsync(ws, receive, MaxRequestBytes, ct);
             if (bytes is null)
             {
                 return;
@@ -113,7 +115,7 @@ internal sealed class XdsServer(ConfigStore store, IWorkloadRegistry registry, I
         {
             while (true)
             {
-                var bytes = await WebSocketMessages.ReadAsync(ws, MaxRequestBytes, cts.Token);
+                var bytes = await WebSocketMessages.ReadAsync(ws, receive, MaxRequestBytes, cts.Token);
                 if (bytes is null)
                 {
                     break;
