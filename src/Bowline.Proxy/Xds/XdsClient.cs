@@ -25,8 +25,14 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
     // Only the first failure of an outage is a warning; the retries every ~2 s after it would drown the log.
     private bool _failing;
 
+    // The stream now open, if any.
+    private XdsWebSocket? _stream;
+
     // The config last applied through this client: the base a ConfigDelta is applied onto.
     private (string Version, ProxyConfig Config)? _current;
+
+    /// <summary>Reads from the server on the open stream so far (-1: none open): lets a test see a frame consumed.</summary>
+    internal long StreamReads => Volatile.Read(ref _stream)?.Reads ?? -1;
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -69,6 +75,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
     private async Task RunStreamAsync(CancellationToken stoppingToken)
     {
         using var socket = await WebSocketConnector.ConnectAsync(options.StreamUri, stoppingToken);
+        Volatile.Write(ref _stream, socket);
         LogConnected(logger, options.StreamUri, applier.CurrentVersion ?? "(none)");
         _failing = false;
         using var dead = new CancellationTokenSource();

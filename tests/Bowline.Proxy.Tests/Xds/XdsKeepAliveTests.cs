@@ -26,7 +26,7 @@ public sealed class XdsKeepAliveTests
         await using var controlPlane = RawControlPlane.Start(answerPings: false);
         await using var proxy = new ProxyUnderTest();
         using var stop = new CancellationTokenSource();
-        var running = StartClient(controlPlane, proxy, time, stop.Token);
+        var running = NewClient(controlPlane, proxy, time).RunAsync(stop.Token);
 
         var first = await controlPlane.NextConnectionAsync();
         Assert.Equal(Text, await first.NextOpcodeAsync());
@@ -57,15 +57,19 @@ public sealed class XdsKeepAliveTests
         await using var controlPlane = RawControlPlane.Start(answerPings: true);
         await using var proxy = new ProxyUnderTest();
         using var stop = new CancellationTokenSource();
-        var running = StartClient(controlPlane, proxy, time, stop.Token);
+        var client = NewClient(controlPlane, proxy, time);
+        var running = client.RunAsync(stop.Token);
 
         var first = await controlPlane.NextConnectionAsync();
         Assert.Equal(Text, await first.NextOpcodeAsync());
         await Polling.UntilAsync(() => time.PendingTimers > 0);
         for (var tick = 0; tick < 4; tick++)
         {
+            var reads = client.StreamReads;
             time.Advance(Interval);
             Assert.Equal(Ping, await first.NextOpcodeAsync());
+            // The pong consumed before the clock moves on, as it would be long before a real 15 s went by.
+            await Polling.UntilAsync(() => client.StreamReads > reads);
         }
 
         Assert.False(first.Closed.IsCompleted);
@@ -75,10 +79,10 @@ public sealed class XdsKeepAliveTests
         await running.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    private static Task StartClient(RawControlPlane controlPlane, ProxyUnderTest proxy, TimeProvider time, CancellationToken stop)
+    private static XdsClient NewClient(RawControlPlane controlPlane, ProxyUnderTest proxy, TimeProvider time)
     {
         var options = new XdsClientOptions(controlPlane.Url, Node) { InitialBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(2) };
-        return new XdsClient(options, proxy.Manager, time, NullLogger<XdsClient>.Instance).RunAsync(stop);
+        return new XdsClient(options, proxy.Manager, time, NullLogger<XdsClient>.Instance);
     }
 
     /// <summary>A control plane reduced to its WebSocket: accepts and handshakes every connection, reads the proxy's frames.</summary>
