@@ -22,6 +22,8 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
     // against the latter, and a NACKed delta is re-sent whole (the proxy may not hold what we think it holds).
     private ComposedConfig? _sent;
     private bool _sentDelta;
+    // The proxy rejected _sent (a real NACK): it still runs _acked.
+    private bool _sentRejected;
     private ComposedConfig? _acked;
     private bool _forceFull;
 
@@ -84,13 +86,18 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
             ComposedConfig? baseConfig;
             lock (_stateLock)
             {
-                baseConfig = _acked;
-                if (baseConfig is not null && !_forceFull && baseConfig.Version == _state.Acked)
+                // The proxy applies responses in order, so one still unanswered is what it will run when this one
+                // arrives (should it reject that one, it NACKs this delta for another base and gets the config whole).
+                // Diffing from the last ACKed config instead made, under churn, every push a delta from a base the
+                // proxy had already left: NACKed, then sent whole.
+                baseConfig = _sentRejected ? _acked : _sent;
+                if (baseConfig is not null && !_forceFull)
                 {
                     delta = DeltaParts.Diff(baseConfig, config);
                 }
 
                 _forceFull = false;
+                _sentRejected = false;
                 _sent = config;
                 _sentDelta = delta is not null;
                 // Recorded before sending: a fast ACK must find its nonce.
@@ -138,6 +145,11 @@ internal sealed class ProxySession(string id, WebSocket socket, ProxyState initi
         }
         else
         {
+            lock (_stateLock)
+            {
+                _sentRejected |= _state.SentNonce == request.ResponseNonce;
+            }
+
             Update(x => x.SentNonce == request.ResponseNonce
                 ? x with { NackReason = request.ErrorDetail, NackVersion = x.SentVersion }
                 : x);

@@ -117,6 +117,29 @@ public sealed class PushTests
     }
 
     [Fact]
+    public async Task Apply_AgainBeforeThePushIsAnswered_NextIsADeltaFromTheUnansweredPush()
+    {
+        // The proxy applies pushes in order: under churn the next delta must start where the last push leaves it, not
+        // at the last ACKed config (a delta from there is NACKed for another base and resent whole).
+        await using var f = await StartWithBookinfoAsync();
+        await using var client = await XdsTestClient.ConnectAsync(f.BaseAddress, "productpage-v1-0", autoAck: false);
+        var first = await client.WaitForResponseAsync();
+        await client.AckAsync(first);
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await f.ApplyAsync(ReviewsSplit(30), "reviews.yaml")).Item1);
+        var second = await client.WaitForResponseAsync(2);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await f.ApplyAsync(ReviewsSplit(60), "reviews.yaml")).Item1);
+        var third = await client.WaitForResponseAsync(3);
+
+        Assert.NotNull(second.Delta);
+        Assert.NotNull(third.Delta);
+        Assert.Equal(second.Version, third.Delta.BaseVersion);
+        await client.AckAsync(third);
+        await Wait.UntilAsync(async () => (await f.ProxyAsync(Productpage)).State == "SYNCED", "SYNCED on the third");
+    }
+
+    [Fact]
     public async Task Apply_AfterAck_SendsDeltaOfChangedVirtualHostsOnly_NackedDeltaResentWhole()
     {
         await using var f = await StartWithBookinfoAsync();
