@@ -447,21 +447,7 @@ internal sealed class Forwarder(HttpMessageInvoker client, TimeProvider time, IR
 
         foreach (var value in connectionTokens)
         {
-            if (ListsToken(value, name))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether a comma-separated Connection value names <paramref name="token"/> (case-insensitive).</summary>
-    internal static bool ListsToken(string? value, string token)
-    {
-        foreach (var range in value.AsSpan().Split(','))
-        {
-            if (value.AsSpan()[range].Trim(" \t").Equals(token, StringComparison.OrdinalIgnoreCase))
+            if (HeaderTokens.Lists(value, name))
             {
                 return true;
             }

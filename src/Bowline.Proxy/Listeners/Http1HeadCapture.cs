@@ -1,4 +1,5 @@
 using System.Text;
+using Bowline.Proxy.Forwarding;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -128,25 +129,10 @@ internal static class Http1HeadCapture
             {
                 capture.XContentLength = true;
             }
-            else if (ListsMoreThanOptions(value))
+            else if (HeaderTokens.ListsOtherThan(value, "keep-alive", "close", "upgrade"))
             {
                 capture.Connection = capture.Connection is null ? value.ToString() : string.Concat(capture.Connection, ", ", value);
             }
-        }
-
-        private static bool ListsMoreThanOptions(ReadOnlySpan<char> value)
-        {
-            foreach (var range in value.Split(','))
-            {
-                var token = value[range].Trim(" \t");
-                if (token.Length > 0 && !token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase)
-                    && !token.Equals("close", StringComparison.OrdinalIgnoreCase) && !token.Equals("upgrade", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
     }
 }

@@ -1,3 +1,4 @@
+using Bowline.Proxy.Forwarding;
 using Microsoft.Extensions.Primitives;
 
 namespace Bowline.Proxy.Pipeline;
@@ -13,13 +14,9 @@ internal static class TransferCodings
     {
         foreach (var value in transferEncoding)
         {
-            foreach (var range in value.AsSpan().Split(','))
+            if (HeaderTokens.ListsOtherThan(value, "chunked"))
             {
-                var coding = value.AsSpan()[range].Trim(" \t");
-                if (coding.Length > 0 && !coding.Equals("chunked", StringComparison.OrdinalIgnoreCase))
-                {
-                    return false;
-                }
+                return false;
             }
         }
 

@@ -1,3 +1,4 @@
+using Bowline.Proxy.Forwarding;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -143,7 +144,7 @@ internal static class WebSocketConnector
 
         // RFC 6455 §4.1: the client must fail the connection unless all three are as required.
         if (!"websocket".Equals(upgrade, StringComparison.OrdinalIgnoreCase)
-            || connection is null || !connection.Split(',').Any(t => t.Trim().Equals("upgrade", StringComparison.OrdinalIgnoreCase))
+            || connection is null || !HeaderTokens.Lists(connection, "upgrade")
             || accept != expectedAccept)
         {
             throw new WebSocketException(WebSocketError.HeaderError, "the control plane's WebSocket handshake response is invalid");

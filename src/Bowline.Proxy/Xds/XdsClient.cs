@@ -94,6 +94,7 @@ internal sealed partial class XdsClient(XdsClientOptions options, IConfigApplier
         }
         finally
         {
+            Volatile.Write(ref _stream, null);
             await stopKeepAlive.CancelAsync();
             await keepAlive;
         }

@@ -217,7 +217,7 @@ internal sealed class Http1ResponseHead
             var name = _headers[i].Key;
             for (var j = 0; j < _headers.Count; j++)
             {
-                if (_roles[j] == HeaderRole.Connection && Forwarder.ListsToken(_headers[j].Value, name))
+                if (_roles[j] == HeaderRole.Connection && HeaderTokens.Lists(_headers[j].Value, name))
                 {
                     _roles[i] = HeaderRole.HopByHop;
                     break;
