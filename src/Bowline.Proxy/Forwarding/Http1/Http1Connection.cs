@@ -188,13 +188,15 @@ internal sealed class Http1Connection : UpstreamResponse
         downstream.StatusCode = _head.StatusCode;
         var headers = downstream.Headers;
         var fields = _head.Headers;
+        // Nothing set yet (the usual case): only a name repeated in the upstream's head needs its values joined.
+        var joinValues = headers.Count != 0 || _head.RepeatsNames;
         for (var i = 0; i < fields.Count; i++)
         {
             if (_head.IsEndToEnd(i))
             {
                 var (name, value) = fields[i];
                 // A repeated name (Set-Cookie) adds a value; the common case sets without reading first.
-                if (headers.TryGetValue(name, out var existing))
+                if (joinValues && headers.TryGetValue(name, out var existing))
                 {
                     headers[name] = Microsoft.Extensions.Primitives.StringValues.Concat(existing, value);
                 }

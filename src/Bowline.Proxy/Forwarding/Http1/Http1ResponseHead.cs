@@ -15,9 +15,8 @@ internal enum BodyFraming
 
 /// <summary>
 /// The parsed status line and header section of one upstream response. Lives on its connection and is reused by the
-/// next response there: header name strings come from a table of common names and values repeat across responses on
-/// one connection (Content-Type, Server, a fixed Content-Length), so a value equal to the previous response's value at
-/// the same position is taken from it instead of decoded again.
+/// next response there: header name strings come from a table of common names, and a field line equal to the previous
+/// response's line at the same position is taken from it instead of being parsed and decoded again.
 /// </summary>
 internal sealed class Http1ResponseHead
 {
@@ -29,8 +28,18 @@ internal sealed class Http1ResponseHead
     private readonly List<HeaderRole> _roles = [];
     // Transfer-Encoding delimits the body: a Content-Length also sent is not the body's.
     private bool _lengthOverridden;
-    private KeyValuePair<string, string>[] _previous = [];
-    private int _previousCount;
+
+    // The previous response's head on this connection and what each of its field lines parsed to: a line equal byte
+    // for byte to the line at the same position then is not parsed, validated or decoded again (an upstream repeats
+    // most of its lines — Server, Content-Type, ETag — from one response to the next; Date changes once a second).
+    private const int MaxRememberedHead = 8 * 1024;
+    private byte[] _previousHead = [];
+    private RememberedLine[] _previousLines = [];
+    private int _previousLineCount;
+    private RememberedLine[] _lines = [];
+    // The table names seen in this head, one bit per KnownHeaderNames index (a table past 64 names would share bits:
+    // a name then may look repeated when it is not, which only costs a lookup).
+    private ulong _knownNames;
 
     public int StatusCode { get; private set; }
     public bool KeepAlive { get; private set; }
@@ -48,6 +57,27 @@ internal sealed class Http1ResponseHead
         HeaderRole.ContentLength => !_lengthOverridden,
         _ => false,
     };
+
+    /// <summary>Whether some field name occurs more than once in this head (Set-Cookie, say): its values are then joined.</summary>
+    public bool RepeatsNames { get; private set; }
+
+    private void NoteName(int known, string name)
+    {
+        if (known >= 0)
+        {
+            var bit = 1UL << known;
+            RepeatsNames |= (_knownNames & bit) != 0;
+            _knownNames |= bit;
+            return;
+        }
+
+        // A name outside the table: compared with the earlier ones outside it (rare, and few of them).
+        for (var i = 0; i < _headers.Count - 1 && !RepeatsNames; i++)
+        {
+            var earlier = _headers[i].Key;
+            RepeatsNames = earlier.Length == name.Length && earlier.Equals(name, StringComparison.OrdinalIgnoreCase);
+        }
+    }
 
     public string? Get(string name)
     {
@@ -69,10 +99,11 @@ internal sealed class Http1ResponseHead
     /// <exception cref="Http1ProtocolException">Not a valid HTTP/1.x response head.</exception>
     public void Parse(ReadOnlySpan<byte> head, bool isHead)
     {
-        RememberPrevious();
         _headers.Clear();
         _roles.Clear();
         _lengthOverridden = false;
+        _knownNames = 0;
+        RepeatsNames = false;
         var lineEnd = head.IndexOf((byte)'\n');
         var statusLine = TrimCr(lineEnd < 0 ? head : head[..lineEnd]);
         // "HTTP/1.1 200 OK", reason optional (RFC 9112 §4: "HTTP/1.1 200 " and "HTTP/1.1 200" both occur).
@@ -90,40 +121,19 @@ internal sealed class Http1ResponseHead
         var otherCoding = false;
         var listsFields = false;
         long contentLength = -1;
+        var remember = head.Length <= MaxRememberedHead;
+        var lineCount = 0;
         var rest = lineEnd < 0 ? [] : head[(lineEnd + 1)..];
         var index = 0;
         while (rest.Length > 0)
         {
             var end = rest.IndexOf((byte)'\n');
             var line = TrimCr(end < 0 ? rest : rest[..end]);
+            var lineStart = head.Length - rest.Length;
             rest = end < 0 ? [] : rest[(end + 1)..];
             if (line.Length == 0)
             {
                 continue;
-            }
-
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0)
-            {
-                throw new Http1ProtocolException("invalid header line");
-            }
-
-            var rawName = line[..colon];
-            var name = KnownHeaderNames.Get(rawName, out var role);
-            // A known name is a token; others are checked: no obsolete line folding, no whitespace before the colon
-            // (RFC 9112 §5.1-5.2: a proxy must reject both).
-            if (name is null)
-            {
-                if (!IsToken(rawName))
-                {
-                    throw new Http1ProtocolException("invalid header line");
-                }
-
-                name = Encoding.ASCII.GetString(rawName);
-                if (Forwarding.HopByHopHeaders.Contains(name))
-                {
-                    role = HeaderRole.HopByHop;
-                }
             }
 
             if (++index > MaxHeaders)
@@ -131,15 +141,70 @@ internal sealed class Http1ResponseHead
                 throw new Http1ProtocolException("too many headers");
             }
 
-            var rawValue = line[(colon + 1)..].Trim(" \t"u8);
-            if (rawValue.IndexOfAny((byte)'\r', (byte)'\0') >= 0)
+            string name, value;
+            HeaderRole role;
+            int known;
+            ReadOnlySpan<byte> rawValue;
+            if (index <= _previousLineCount && _previousLines[index - 1] is var same
+                && line.SequenceEqual(_previousHead.AsSpan(same.Start, same.Length)))
             {
-                throw new Http1ProtocolException("invalid header value");
+                (name, value, role, known) = (same.Name, same.Value, same.Role, same.KnownIndex);
+                rawValue = line.Slice(same.ValueStart, same.ValueLength);
+                if (remember)
+                {
+                    RememberLine(ref lineCount, same with { Start = lineStart });
+                }
+            }
+            else
+            {
+                var colon = line.IndexOf((byte)':');
+                if (colon <= 0)
+                {
+                    throw new Http1ProtocolException("invalid header line");
+                }
+
+                var rawName = line[..colon];
+                var knownName = KnownHeaderNames.Get(rawName, out role, out known);
+                // A known name is a token; others are checked: no obsolete line folding, no whitespace before the colon
+                // (RFC 9112 §5.1-5.2: a proxy must reject both).
+                if (knownName is null)
+                {
+                    if (!IsToken(rawName))
+                    {
+                        throw new Http1ProtocolException("invalid header line");
+                    }
+
+                    knownName = Encoding.ASCII.GetString(rawName);
+                    if (Forwarding.HopByHopHeaders.Contains(knownName))
+                    {
+                        role = HeaderRole.HopByHop;
+                    }
+                }
+
+                name = knownName;
+
+                var valueStart = colon + 1;
+                while (valueStart < line.Length && line[valueStart] is (byte)' ' or (byte)'\t')
+                {
+                    valueStart++;
+                }
+
+                rawValue = TrimWhitespace(line[valueStart..]);
+                if (rawValue.IndexOfAny((byte)'\r', (byte)'\0') >= 0)
+                {
+                    throw new Http1ProtocolException("invalid header value");
+                }
+
+                value = Encoding.Latin1.GetString(rawValue);
+                if (remember)
+                {
+                    RememberLine(ref lineCount, new(lineStart, line.Length, valueStart, rawValue.Length, name, value, role, known));
+                }
             }
 
-            var value = ReusedValue(index - 1, name, rawValue) ?? Encoding.Latin1.GetString(rawValue);
             _headers.Add(new(name, value));
             _roles.Add(role);
+            NoteName(known, name);
             switch (role)
             {
                 case HeaderRole.ContentLength:
@@ -157,6 +222,14 @@ internal sealed class Http1ResponseHead
                     chunked = last.Length == 7 && Ascii.EqualsIgnoreCase(last, "chunked"u8);
                     otherCoding |= !chunked;
                     break;
+                case HeaderRole.Connection when rawValue.Length == 10 && Ascii.EqualsIgnoreCase(rawValue, "keep-alive"u8):
+                    // The common value, and it lists no other field.
+                    if (http10)
+                    {
+                        connectionClose = false;
+                    }
+
+                    break;
                 case HeaderRole.Connection:
                     if (HasToken(rawValue, "close"u8))
                     {
@@ -172,6 +245,7 @@ internal sealed class Http1ResponseHead
             }
         }
 
+        Remember(remember ? head : [], lineCount);
         if (listsFields)
         {
             DropConnectionListed();
@@ -226,31 +300,50 @@ internal sealed class Http1ResponseHead
         }
     }
 
-    private void RememberPrevious()
+    /// <summary>Keeps this head's bytes and parsed lines for the next response (none when it was too large to keep).</summary>
+    private void Remember(ReadOnlySpan<byte> head, int lineCount)
     {
-        if (_headers.Count == 0)
+        if (head.IsEmpty)
         {
+            _previousLineCount = 0;
             return;
         }
 
-        if (_previous.Length < _headers.Count)
+        if (_previousHead.Length < head.Length)
         {
-            _previous = new KeyValuePair<string, string>[_headers.Count];
+            _previousHead = new byte[Math.Max(head.Length, 512)];
         }
 
-        _headers.CopyTo(_previous);
-        _previousCount = _headers.Count;
+        head.CopyTo(_previousHead);
+        (_previousLines, _lines) = (_lines, _previousLines);
+        _previousLineCount = lineCount;
     }
 
-    private string? ReusedValue(int index, string name, ReadOnlySpan<byte> raw)
+    private void RememberLine(ref int count, RememberedLine line)
     {
-        if (index >= _previousCount)
+        if (count == _lines.Length)
         {
-            return null;
+            Array.Resize(ref _lines, Math.Max(16, count * 2));
         }
 
-        var (previousName, previousValue) = _previous[index];
-        return ReferenceEquals(previousName, name) && Ascii.Equals(raw, previousValue) ? previousValue : null;
+        _lines[count++] = line;
+    }
+
+    private static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value)
+    {
+        var start = 0;
+        while (start < value.Length && value[start] is (byte)' ' or (byte)'\t')
+        {
+            start++;
+        }
+
+        var end = value.Length;
+        while (end > start && value[end - 1] is (byte)' ' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return value[start..end];
     }
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
@@ -258,14 +351,14 @@ internal sealed class Http1ResponseHead
     private static ReadOnlySpan<byte> LastToken(ReadOnlySpan<byte> value)
     {
         var comma = value.LastIndexOf((byte)',');
-        return (comma < 0 ? value : value[(comma + 1)..]).Trim(" \t"u8);
+        return TrimWhitespace(comma < 0 ? value : value[(comma + 1)..]);
     }
 
     private static bool HasToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
     {
         foreach (var range in value.Split((byte)','))
         {
-            var part = value[range].Trim(" \t"u8);
+            var part = TrimWhitespace(value[range]);
             if (part.Length == token.Length && Ascii.EqualsIgnoreCase(part, token))
             {
                 return true;
@@ -279,7 +372,7 @@ internal sealed class Http1ResponseHead
     {
         foreach (var range in value.Split((byte)','))
         {
-            var part = value[range].Trim(" \t"u8);
+            var part = TrimWhitespace(value[range]);
             if (part.Length > 0 && !Ascii.EqualsIgnoreCase(part, "close"u8) && !Ascii.EqualsIgnoreCase(part, "keep-alive"u8))
             {
                 return true;
@@ -298,3 +391,6 @@ internal sealed class Http1ResponseHead
 
 /// <summary>The upstream's bytes are not HTTP/1.1 (or break a limit): the exchange fails as an invalid response.</summary>
 internal sealed class Http1ProtocolException(string message) : Exception(message);
+
+/// <summary>One field line of the previous response: where its bytes are, and what it parsed to.</summary>
+internal readonly record struct RememberedLine(int Start, int Length, int ValueStart, int ValueLength, string Name, string Value, HeaderRole Role, int KnownIndex);

@@ -38,38 +38,50 @@ internal static class KnownHeaderNames
         ("grpc-message", HeaderRole.Other),
     ];
 
-    // Names grouped by length: a lookup compares only names of the right length.
-    private static readonly (byte[] Bytes, string Name, HeaderRole Role)[][] ByLength = Build();
+    /// <summary>How many names the table holds; <see cref="Get(ReadOnlySpan{byte}, out HeaderRole, out int)"/> numbers them below it.</summary>
+    public const int Count = 41;
 
-    /// <summary>The constant name and its role; null when the name is not a common one.</summary>
-    public static string? Get(ReadOnlySpan<byte> name, out HeaderRole role)
+    // Names grouped by length: a lookup compares only names of the right length.
+    private static readonly (byte[] Bytes, string Name, HeaderRole Role, int Index)[][] ByLength = Build();
+
+    /// <summary>The constant name, its role and its number in the table; null (index -1) when the name is not a common one.</summary>
+    public static string? Get(ReadOnlySpan<byte> name, out HeaderRole role, out int index)
     {
         if (name.Length < ByLength.Length)
         {
-            foreach (var (bytes, known, knownRole) in ByLength[name.Length])
+            foreach (var (bytes, known, knownRole, knownIndex) in ByLength[name.Length])
             {
-                if (Ascii.EqualsIgnoreCase(name, bytes))
+                // Most names differ in their first letter: no full comparison for them.
+                if ((name[0] | 0x20) == (bytes[0] | 0x20) && Ascii.EqualsIgnoreCase(name, bytes))
                 {
                     role = knownRole;
+                    index = knownIndex;
                     return known;
                 }
             }
         }
 
         role = HeaderRole.Other;
+        index = -1;
         return null;
     }
 
-    public static string? Get(ReadOnlySpan<byte> name) => Get(name, out _);
+    public static string? Get(ReadOnlySpan<byte> name) => Get(name, out _, out _);
 
-    private static (byte[], string, HeaderRole)[][] Build()
+    private static (byte[], string, HeaderRole, int)[][] Build()
     {
-        var table = new (byte[], string, HeaderRole)[Names.Max(n => n.Name.Length) + 1][];
-        for (var length = 0; length < table.Length; length++)
+        if (Names.Length != Count)
         {
-            table[length] = [.. Names.Where(n => n.Name.Length == length).Select(n => (Encoding.ASCII.GetBytes(n.Name), n.Name, n.Role))];
+            throw new InvalidOperationException($"KnownHeaderNames.Count is {Count}, the table has {Names.Length}");
         }
 
+        var table = new (byte[], string, HeaderRole, int)[Names.Max(n => n.Name.Length) + 1][];
+        for (var length = 1; length < table.Length; length++)
+        {
+            table[length] = [.. Names.Select((n, i) => (Encoding.ASCII.GetBytes(n.Name), n.Name, n.Role, i)).Where(n => n.Name.Length == length)];
+        }
+
+        table[0] = [];
         return table;
     }
 }
