@@ -111,6 +111,8 @@ internal static class Http1Client
         await encoder.EndAsync(token);
     }
 
+    private const string ForwardedProto = "x-forwarded-proto";
+
     /// <summary>What <see cref="Forwarder.CreateRequest"/> puts on an HttpRequestMessage, as HTTP/1.1 bytes.</summary>
     private static Http1RequestHead BuildHead(HttpContext context, ProxyRequestFeature feature, UpstreamEndpoint endpoint, string target, bool chunked,
         CompiledRoute? route, CompiledHeaderPolicy? destinationHeaders)
@@ -141,8 +143,10 @@ internal static class Http1Client
             Add("Host", string.IsNullOrEmpty(host) ? endpoint.UriPrefix["http://".Length..] : host);
             var headers = request.Headers;
             var connectionTokens = headers.Connection;
+            var hasForwardedProto = false;
             foreach (var (name, values) in headers)
             {
+                hasForwardedProto |= name.Length == ForwardedProto.Length && name.Equals(ForwardedProto, StringComparison.OrdinalIgnoreCase);
                 if (!Forwarder.IsForwarded(name, connectionTokens))
                 {
                     continue;
@@ -157,9 +161,9 @@ internal static class Http1Client
                 Add("TE", "trailers");
             }
 
-            if (!headers.ContainsKey("x-forwarded-proto"))
+            if (!hasForwardedProto)
             {
-                Add("x-forwarded-proto", DownstreamTls.Scheme(context));
+                Add(ForwardedProto, DownstreamTls.Scheme(context));
             }
 
             if (Forwarder.PeerMetadataFor(feature, endpoint) is { } peer)

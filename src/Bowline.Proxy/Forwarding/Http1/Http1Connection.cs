@@ -216,6 +216,12 @@ internal sealed class Http1Connection : UpstreamResponse
                 await downstream.StartAsync(token);
                 await downstream.BodyWriter.FlushAsync(token);
             }
+            else if (_head.Framing is BodyFraming.ContentLength)
+            {
+                // Headers into Kestrel's output first (nothing is sent yet): body bytes written before them would be
+                // buffered aside and copied behind them.
+                await downstream.StartAsync(token);
+            }
 
             var copied = await CopyBodyAsync(downstream.BodyWriter, token);
             if (_head.Framing != BodyFraming.ContentLength)
