@@ -79,7 +79,14 @@ internal sealed class ListenerServer : IListenerServer
 
         // With inline socket completions (RuntimeSettings), run Kestrel's continuations on the epoll thread too: a
         // request is read, routed and handed to the upstream without a thread-pool hop. The pipeline never blocks.
-        var transportOptions = new SocketTransportOptions { UnsafePreferInlineScheduling = RuntimeSettings.InlineSocketCompletions };
+        // No wait for data before each read: that wait is a zero-byte receive, which .NET on Linux makes a 1-byte
+        // MSG_PEEK — one more syscall for every request on a keep-alive connection (5 instead of 4 per proxied
+        // request, ~1.5 µs each on the bench VM). The price is a 4 KB pooled buffer held by each idle connection.
+        var transportOptions = new SocketTransportOptions
+        {
+            UnsafePreferInlineScheduling = RuntimeSettings.InlineSocketCompletions,
+            WaitForDataBeforeAllocatingBuffer = false,
+        };
         var transport = new SocketTransportFactory(Options.Create(transportOptions), loggerFactory);
         _server = new KestrelServer(Options.Create(options), transport, loggerFactory);
     }
