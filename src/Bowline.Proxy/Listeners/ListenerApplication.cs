@@ -35,9 +35,11 @@ internal sealed class ListenerApplication(int serverId, ProxyPipeline pipeline, 
 
     public async Task ProcessRequestAsync(HttpContext context)
     {
+        // Made here rather than in the pipeline: the observers get it without a feature lookup each.
+        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), StartTime = DateTime.UtcNow };
         try
         {
-            await pipeline.HandleAsync(context, serverId);
+            await pipeline.HandleAsync(context, feature, serverId);
         }
         catch (Exception e) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -58,7 +60,7 @@ internal sealed class ListenerApplication(int serverId, ProxyPipeline pipeline, 
             }
         }
 
-        observer?.OnRequestCompleted(context);
+        observer?.OnRequestCompleted(context, feature);
     }
 
     public void DisposeContext(HttpContext context, Exception? exception)

@@ -31,13 +31,13 @@ internal sealed class CompositeRequestObserver(params IRequestObserver[] observe
         }
     }
 
-    public void OnRequestCompleted(HttpContext context)
+    public void OnRequestCompleted(HttpContext context, ProxyRequestFeature feature)
     {
         foreach (var observer in _observers)
         {
             try
             {
-                observer.OnRequestCompleted(context);
+                observer.OnRequestCompleted(context, feature);
             }
             catch (Exception)
             {

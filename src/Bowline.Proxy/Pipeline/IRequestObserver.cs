@@ -13,6 +13,6 @@ internal interface IRequestObserver
     {
     }
 
-    /// <summary>The request is finished (its <see cref="ProxyRequestFeature"/> is set).</summary>
-    void OnRequestCompleted(HttpContext context);
+    /// <summary>The request is finished; <paramref name="feature"/> is what the proxy recorded about it.</summary>
+    void OnRequestCompleted(HttpContext context, ProxyRequestFeature feature);
 }

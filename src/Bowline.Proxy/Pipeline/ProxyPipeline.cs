@@ -28,9 +28,8 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
     /// Not an async method: the common request (no fault, no mirror) returns the forwarder's task itself, so it costs
     /// no async frame of its own; faults and mirrors, which await before forwarding, continue in async helpers.
     /// </summary>
-    public Task HandleAsync(HttpContext context, int serverId)
+    public Task HandleAsync(HttpContext context, ProxyRequestFeature feature, int serverId)
     {
-        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), StartTime = DateTime.UtcNow };
         context.Features.Set(feature);
         if (Grpc.GrpcProtocol.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol))
         {

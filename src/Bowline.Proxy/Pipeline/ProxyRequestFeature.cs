@@ -48,6 +48,9 @@ internal sealed class ProxyRequestFeature
     // --- telemetry (access logs, tracing) ---
     /// <summary>When the proxy took the request, wall clock (UTC), for %START_TIME% and span start.</summary>
     public DateTime StartTime { get; set; }
+
+    /// <summary>The request's span when tracing is on (sampled or not: its ids go upstream either way).</summary>
+    public Telemetry.Tracing.ActiveSpan? Span { get; set; }
     /// <summary>The kind of listener that took the request (null: no listener, e.g. draining).</summary>
     public Bowline.Api.Xds.ListenerKind? ListenerKind { get; set; }
     /// <summary>From sending upstream to the upstream's response headers, on the last try (x-envoy-upstream-service-time).</summary>

@@ -50,13 +50,13 @@ internal sealed class ProxyUnderTest : IRequestObserver, IAsyncDisposable
 
     public IPEndPoint ListenerEndpoint(string name) => Manager.Current!.BoundEndpoints[name];
 
-    public void OnRequestCompleted(HttpContext context)
+    public void OnRequestCompleted(HttpContext context, ProxyRequestFeature feature)
     {
         var id = context.Request.Headers["x-test-id"].ToString();
         if (id.Length > 0)
         {
-            ClusterNames[id] = context.Features.Get<ProxyRequestFeature>()?.ClusterName;
-            Flags[id] = context.Features.Get<ProxyRequestFeature>()?.Flags ?? ResponseFlags.None;
+            ClusterNames[id] = feature.ClusterName;
+            Flags[id] = feature.Flags;
         }
     }
 

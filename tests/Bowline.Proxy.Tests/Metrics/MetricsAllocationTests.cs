@@ -30,12 +30,12 @@ public sealed class MetricsAllocationTests
         return (new MetricsObserver(metrics), metrics, ConfigCompiler.Compile(config));
     }
 
-    private static (long Allocated, long Recorded) AllocatedRecording(MetricsObserver observer, HttpContext context)
+    private static (long Allocated, long Recorded) AllocatedRecording(MetricsObserver observer, HttpContext context, ProxyRequestFeature feature)
     {
         // Warm up: the first request creates the series; the JIT settles its code paths.
         for (var i = 0; i < 1000; i++)
         {
-            observer.OnRequestCompleted(context);
+            observer.OnRequestCompleted(context, feature);
         }
 
         // The fewest bytes of three rounds: the runtime itself (tiered-JIT call counting, a one-off stub) may allocate a
@@ -48,7 +48,7 @@ public sealed class MetricsAllocationTests
             var before = GC.GetAllocatedBytesForCurrentThread();
             for (var i = 0; i < Requests; i++)
             {
-                observer.OnRequestCompleted(context);
+                observer.OnRequestCompleted(context, feature);
             }
 
             fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
@@ -65,14 +65,14 @@ public sealed class MetricsAllocationTests
         var outbound = config.Listeners.Single(l => l.Kind == ListenerKind.Outbound);
         var cluster = config.Clusters.Single(c => c.Name == MetricsMesh.ReviewsCluster);
         var context = new DefaultHttpContext();
-        context.Features.Set(new ProxyRequestFeature
+        var feature = new ProxyRequestFeature
         {
             Listener = outbound, Cluster = cluster, Endpoint = cluster.Endpoints[0], StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(),
-        });
+        };
         context.Response.StatusCode = 200;
         context.Response.ContentLength = 120;
 
-        var (allocated, recorded) = AllocatedRecording(observer, context);
+        var (allocated, recorded) = AllocatedRecording(observer, context, feature);
         Assert.Equal(0, allocated);
         Assert.Contains($"destination_workload=\"reviews-v1\"", metrics.Render());
         Assert.Equal(recorded, metrics.Http(new HttpSeriesKey(true, outbound.Telemetry.Local, cluster.Endpoints[0].MetricLabels, false, 200, -1, ResponseFlags.None)).RequestCount);
@@ -84,17 +84,17 @@ public sealed class MetricsAllocationTests
         var (observer, metrics, config) = Compiled();
         var inbound = config.Listeners.Single(l => l.Kind == ListenerKind.Inbound);
         var context = new DefaultHttpContext();
-        context.Features.Set(new ProxyRequestFeature
+        var feature = new ProxyRequestFeature
         {
             Listener = inbound, Cluster = inbound.Cluster, Endpoint = inbound.Cluster!.Endpoints[0], StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(),
             Flags = ResponseFlags.UpstreamRetryLimitExceeded,
-        });
+        };
         context.Request.Headers[PeerMetadata.Header] = PeerMetadata.Encode(MetricsMesh.Productpage);
         context.Request.ContentType = "application/grpc";
         context.Response.StatusCode = 200;
         context.Response.Headers["grpc-status"] = "0";
 
-        Assert.Equal(0, AllocatedRecording(observer, context).Allocated);
+        Assert.Equal(0, AllocatedRecording(observer, context, feature).Allocated);
         var text = metrics.Render();
         Assert.Contains("source_workload=\"productpage-v1\"", text);
         Assert.Contains("grpc_response_status=\"0\"", text);

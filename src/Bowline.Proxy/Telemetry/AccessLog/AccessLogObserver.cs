@@ -23,10 +23,9 @@ internal sealed class AccessLogObserver(ISnapshotSource snapshots) : IRequestObs
 
     public long Written => Interlocked.Read(ref _writtenBefore) + (Volatile.Read(ref _state)?.Writer.Written ?? 0);
 
-    public void OnRequestCompleted(HttpContext context)
+    public void OnRequestCompleted(HttpContext context, ProxyRequestFeature feature)
     {
-        var config = snapshots.Current?.Config.Telemetry?.AccessLog;
-        if (config is null || context.Features.Get<ProxyRequestFeature>() is not { } feature)
+        if (snapshots.Current?.Config.Telemetry?.AccessLog is not { } config)
         {
             return;
         }

@@ -43,7 +43,7 @@ internal readonly struct RequestRecord(HttpContext context, ProxyRequestFeature 
         "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" => context.Connection.RemoteIpAddress?.ToString(),
         "ROUTE_NAME" => feature.RouteName,
         "HOSTNAME" => Environment.MachineName,
-        "TRACE_ID" => context.Features.Get<Telemetry.Tracing.ActiveSpan>()?.TraceId,
+        "TRACE_ID" => feature.Span?.TraceId,
         // Plaintext listeners, no SNI, no transport failures to report, no upstream local address from the client.
         _ => null,
     };

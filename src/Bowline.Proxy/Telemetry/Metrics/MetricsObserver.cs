@@ -14,9 +14,9 @@ internal sealed class MetricsObserver(ProxyMetrics metrics) : IRequestObserver
 {
     private const string GrpcStatus = "grpc-status";
 
-    public void OnRequestCompleted(HttpContext context)
+    public void OnRequestCompleted(HttpContext context, ProxyRequestFeature feature)
     {
-        if (context.Features.Get<ProxyRequestFeature>() is not { Listener: { } listener } feature)
+        if (feature.Listener is not { } listener)
         {
             return; // a request on a draining listener belongs to no config, as in Envoy
         }

@@ -34,14 +34,13 @@ internal sealed class Tracer(ISnapshotSource snapshots, string nodeId, string po
         var headers = context.Request.Headers;
         var incoming = TraceContext.Extract(headers);
         var sampled = Sampler.Decide(headers, incoming, config.SamplingPercentage, _random);
-        context.Features.Set(ActiveSpan.Start(headers, incoming, sampled, _ids));
+        feature.Span = ActiveSpan.Start(headers, incoming, sampled, _ids);
     }
 
-    public void OnRequestCompleted(HttpContext context)
+    public void OnRequestCompleted(HttpContext context, ProxyRequestFeature feature)
     {
-        if (context.Features.Get<ActiveSpan>() is not { Sampled: true } span
-            || snapshots.Current?.Config.Telemetry?.Tracing is not { DisableSpanReporting: false } config
-            || context.Features.Get<ProxyRequestFeature>() is not { } feature)
+        if (feature.Span is not { Sampled: true } span
+            || snapshots.Current?.Config.Telemetry?.Tracing is not { DisableSpanReporting: false } config)
         {
             return;
         }
