@@ -4,7 +4,7 @@ behind the same upstream, the same requests. Run through `bench/run instructions
 
 Why: CPU time per request on a shared VM swings ~50 % between minutes, and a VM without a PMU has no `perf stat -e
 instructions`. Callgrind counts every instruction the process executes in user space (all threads; the kernel's share,
-the same for all three proxies, is not counted), so two runs of one binary agree within ~0.1 % and a 2 % change is
+the same for all three proxies, is not counted), so two runs of one binary agree within ~0.1–1 % and a 2 % change is
 visible. The counts are taken between `callgrind_control --zero` and `--dump` around N requests, after a warm-up.
 """
 import argparse
@@ -25,14 +25,15 @@ import bench as b
 SYMBOLS_DIR = os.path.join(b.ROOT, "artifacts", "instructions")
 
 
-def drive(port, requests, connections=8):
+def drive(port, requests, connections=8, host=None):
     """`requests` GET /1k over `connections` keep-alive connections; returns how many answered 200."""
     ok = [0] * connections
+    headers = {"Host": host} if host else {}
 
     def worker(k):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(requests // connections):
-            c.request("GET", "/1k")
+            c.request("GET", "/1k", headers=headers)
             r = c.getresponse()
             r.read()
             ok[k] += r.status == 200
@@ -65,13 +66,13 @@ def valgrind_argv(out_file):
     return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", "--dump-instr=no"]
 
 
-def measure(name, pid, port, cfg, out_file):
+def measure(name, pid, port, cfg, out_file, host=None):
     """Warm-up, zero the counters, N requests, dump; returns the dump's path."""
-    if drive(port, cfg.warmup) != cfg.warmup:
+    if drive(port, cfg.warmup, host=host) != cfg.warmup:
         raise RuntimeError(f"{name}: warm-up requests failed")
     subprocess.run(["callgrind_control", "--zero", str(pid)], check=True, capture_output=True)
     t = time.monotonic()
-    answered = drive(port, cfg.requests)
+    answered = drive(port, cfg.requests, host=host)
     if answered != cfg.requests:
         raise RuntimeError(f"{name}: {cfg.requests - answered} of {cfg.requests} requests failed")
     subprocess.run(["callgrind_control", "--dump=measured", str(pid)], check=True, capture_output=True)
@@ -147,7 +148,7 @@ def summarize(name, path, requests, top):
     res = {"name": name, "instructions_per_request": round(total / requests),
            "top_self": [{"function": shorten(f), "per_request": round(c / requests), "share": round(c / total, 4)}
                         for f, c in self_cost.most_common(top)]}
-    if name == "bowline-sidecar":
+    if name.startswith("bowline"):
         parts = []
         for label, frame in PARTS:
             best = max((c for f, c in inclusive.items() if frame in f), default=0)
@@ -160,7 +161,7 @@ def markdown(out):
     lines = [f"# User instructions per proxied request — {out['when']}", "",
              f"callgrind ({out['valgrind']}), {out['requests']} GET /1k after {out['warmup']} warm-up, "
              f"{out['connections']} keep-alive connections, same upstream nginx. Counts are user space only, all "
-             "threads of the proxy process; repeat within ~0.1 % for one binary.", "",
+             "threads of the proxy process; repeat within ~1 % for one binary (timing-dependent work such as a changed Date or service-time line remains).", "",
              "| proxy | instructions / request | × nginx |", "|---|---:|---:|"]
     nginx = next((r["instructions_per_request"] for r in out["proxies"] if r["name"] == "nginx"), None)
     for r in out["proxies"]:
@@ -181,7 +182,8 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/run instructions")
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--warmup", type=int, default=2000)
-    ap.add_argument("--proxies", default="bowline-sidecar,nginx,haproxy")
+    ap.add_argument("--proxies", default="bowline-sidecar,bowline-outbound,nginx,haproxy",
+                    help="bowline-sidecar (inbound), bowline-outbound (the mesh client's sidecar), nginx, haproxy")
     ap.add_argument("--proxy-path", metavar="EXE", help="this Bowline proxy executable (needs a symbol table)")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", default="instructions")
@@ -196,14 +198,15 @@ def main():
            "valgrind": subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip(),
            "proxies": []}
     try:
-        exe = cfg.proxy_path or (symbol_proxy() if "bowline-sidecar" in wanted else None)
+        exe = cfg.proxy_path or (symbol_proxy() if any(w.startswith("bowline") for w in wanted) else None)
         up_port, up_h2 = b.free_port(), b.free_port()
         conf = b.write_upstream(tmp, up_port, up_h2, 1)
         upstream = procs.start("upstream", ["nginx", "-p", tmp, "-c", conf], core=b.LOAD_CORE, logdir=tmp)
         b.wait_http(f"http://127.0.0.1:{up_port}/1k", upstream, timeout=10)
         for name in wanted:
             out_file = os.path.join(tmp, f"{name}.callgrind")
-            if name == "bowline-sidecar":
+            host = None
+            if name.startswith("bowline"):
                 # NativeAOT reserves 256 GB of address space for its GC, more than valgrind allows: cap the heap
                 # (hex without 0x, as NativeAOT's config parser wants it).
                 wrap = os.path.join(tmp, "valgrind-proxy.sh")
@@ -213,8 +216,20 @@ def main():
                 os.chmod(wrap, 0o755)
                 bl = b.Bowline(tmp, procs, up_port, proxy_path=wrap)
                 bl.start_control_plane()
-                p, _ = bl.start_proxy("upstream-0", {})
-                port = bl.inbound_port
+                if name == "bowline-sidecar":
+                    p, _ = bl.start_proxy("upstream-0", {})
+                    port = bl.inbound_port
+                elif name == "bowline-outbound":
+                    # The client's sidecar of the mesh scenario (outbound listener, route by Host) under callgrind;
+                    # the server's sidecar runs as it is.
+                    counted = bl.proxy_argv
+                    bl.proxy_argv = [os.path.abspath(exe)]
+                    bl.start_proxy("upstream-0", {})
+                    bl.proxy_argv = counted
+                    p, _ = bl.start_proxy("client-0", {})
+                    port, host = bl.client_outbound_port, b.MESH_HOST
+                else:
+                    raise SystemExit(f"unknown proxy {name}")
             elif name in ("nginx", "haproxy"):
                 port = b.free_port()
                 if name == "nginx":
@@ -232,7 +247,7 @@ def main():
             else:
                 raise SystemExit(f"unknown proxy {name}")
             try:
-                dump = measure(name, p.pid, port, cfg, out_file)
+                dump = measure(name, p.pid, port, cfg, out_file, host)
             finally:
                 procs.stop(p, grace=20)
             r = summarize(name, dump, cfg.requests, cfg.top)
