@@ -206,6 +206,8 @@ def main():
         for name in wanted:
             out_file = os.path.join(tmp, f"{name}.callgrind")
             host = None
+            # What the measured proxy needs (control plane, the mesh's server sidecar): stopped with it.
+            helpers = []
             if name.startswith("bowline"):
                 # NativeAOT reserves 256 GB of address space for its GC, more than valgrind allows: cap the heap
                 # (hex without 0x, as NativeAOT's config parser wants it).
@@ -216,6 +218,7 @@ def main():
                 os.chmod(wrap, 0o755)
                 bl = b.Bowline(tmp, procs, up_port, proxy_path=wrap)
                 bl.start_control_plane()
+                helpers.append(bl.cp)
                 if name == "bowline-sidecar":
                     p, _ = bl.start_proxy("upstream-0", {})
                     port = bl.inbound_port
@@ -224,7 +227,7 @@ def main():
                     # the server's sidecar runs as it is.
                     counted = bl.proxy_argv
                     bl.proxy_argv = [os.path.abspath(exe)]
-                    bl.start_proxy("upstream-0", {})
+                    helpers.append(bl.start_proxy("upstream-0", {})[0])
                     bl.proxy_argv = counted
                     p, _ = bl.start_proxy("client-0", {})
                     port, host = bl.client_outbound_port, b.MESH_HOST
@@ -249,7 +252,8 @@ def main():
             try:
                 dump = measure(name, p.pid, port, cfg, out_file, host)
             finally:
-                procs.stop(p, grace=20)
+                for q in [p, *helpers]:
+                    procs.stop(q, grace=20)
             r = summarize(name, dump, cfg.requests, cfg.top)
             b.log(f"{name}: {r['instructions_per_request']:,} user instructions per request")
             out["proxies"].append(r)

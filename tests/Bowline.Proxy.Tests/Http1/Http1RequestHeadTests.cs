@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Security.Cryptography;
 using Bowline.Api.Xds;
+using Bowline.Proxy.Telemetry.Metrics;
 using Bowline.Proxy.Tests.Infrastructure;
 
 namespace Bowline.Proxy.Tests.Http1;
@@ -110,6 +111,41 @@ public sealed class Http1RequestHeadTests
         var request = Only(upstream);
         Assert.Equal(["a, b, c"], request.Lines("x-multi"));
         Assert.Equal(["text/plain"], request.Lines("Accept"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OutboundToMeshEndpoint_PeerMetadataLinesOnTheWire_WithOrWithoutRouteHeaderEdits(bool edits)
+    {
+        await using var upstream = RawUpstream.Start(Ok);
+        var caller = Metrics.MetricsMesh.Productpage;
+        var route = Configs.Route("app");
+        if (edits)
+        {
+            route = route with { Headers = new HeaderPolicy { Request = new HeaderOperations { Set = ImmutableDictionary<string, string>.Empty.Add("x-edit", "1") } } };
+        }
+
+        var cluster = Configs.Cluster("app", upstream.Port);
+        cluster = cluster with { Endpoints = [cluster.Endpoints[0] with { Workload = Metrics.MetricsMesh.Reviews }] };
+        await using var proxy = new ProxyUnderTest();
+        await proxy.ApplyAsync(Configs.ConfigOf(
+            [Configs.Outbound() with { Workload = caller }], [Configs.Table("outbound", Configs.Host("svc", ["*"], route))], [cluster]));
+
+        using var client = Clients.ViaProxy(proxy.ListenerUri("outbound"));
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await client.GetAsync("http://svc/");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        foreach (var request in upstream.Requests)
+        {
+            Assert.Equal(["sidecar~productpage-v1.default"], request.Lines(PeerMetadata.IdHeader));
+            var metadata = Assert.Single(request.Lines(PeerMetadata.Header));
+            Assert.Equal(caller.Name, PeerMetadata.Decode(metadata)?.Name);
+            Assert.Equal(edits ? ["1"] : [], request.Lines("x-edit"));
+        }
     }
 
     [Fact]

@@ -168,8 +168,15 @@ internal static class Http1Client
 
             if (Forwarder.PeerMetadataFor(feature, endpoint) is { } peer)
             {
-                Add(Telemetry.Metrics.PeerMetadata.IdHeader, peer.Id);
-                Add(Telemetry.Metrics.PeerMetadata.Header, peer.Metadata);
+                if (fields is null && feature.Listener?.Telemetry.PeerHeaderLines is { } lines)
+                {
+                    head.Raw(lines);
+                }
+                else
+                {
+                    Add(Telemetry.Metrics.PeerMetadata.IdHeader, peer.Id);
+                    Add(Telemetry.Metrics.PeerMetadata.Header, peer.Metadata);
+                }
             }
 
             if (fields is not null)

@@ -46,6 +46,9 @@ internal struct Http1RequestHead : IDisposable
         Write("\r\n"u8);
     }
 
+    /// <summary>Header lines already encoded and checked (each ending in CRLF).</summary>
+    public void Raw(ReadOnlySpan<byte> lines) => Write(lines);
+
     public void End() => Write("\r\n"u8);
 
     public void Dispose()

@@ -16,6 +16,12 @@ internal sealed class ListenerTelemetry
         Local = local;
         PeerId = peerId;
         PeerMetadata = peerMetadata;
+        // Base64 and a DNS name: plain ASCII on one line each. Anything else goes out through the checked path.
+        if (IsPlain(peerId) && IsPlain(peerMetadata))
+        {
+            PeerHeaderLines = System.Text.Encoding.ASCII.GetBytes(
+                $"{Metrics.PeerMetadata.IdHeader}: {peerId}\r\n{Metrics.PeerMetadata.Header}: {peerMetadata}\r\n");
+        }
     }
 
     /// <summary>Inbound: reporter="destination"; otherwise reporter="source".</summary>
@@ -28,6 +34,15 @@ internal sealed class ListenerTelemetry
     public string? PeerId { get; }
 
     public string? PeerMetadata { get; }
+
+    /// <summary>
+    /// Both peer-metadata header lines as the HTTP/1.1 client writes them, encoded once per config rather than on every
+    /// request (the metadata value is a few hundred bytes); null when there are none.
+    /// </summary>
+    public byte[]? PeerHeaderLines { get; }
+
+    private static bool IsPlain(string? value) =>
+        value is not null && System.Text.Ascii.IsValid(value) && value.AsSpan().IndexOfAny('\r', '\n', '\0') < 0;
 
     public static ListenerTelemetry For(Listener listener, CompiledCluster? inboundCluster)
     {
