@@ -30,7 +30,6 @@ internal sealed class ProxyPipeline(ISnapshotSource snapshots, Forwarder forward
     /// </summary>
     public Task HandleAsync(HttpContext context, ProxyRequestFeature feature, int serverId)
     {
-        context.Features.Set(feature);
         if (Grpc.GrpcProtocol.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol))
         {
             // A gRPC client or bidi stream may send nothing for minutes by design (grpc-dotnet exempts them too). And

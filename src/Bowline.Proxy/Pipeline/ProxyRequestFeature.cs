@@ -5,8 +5,8 @@ using Bowline.Proxy.Routing;
 namespace Bowline.Proxy.Pipeline;
 
 /// <summary>
-/// Per-request proxy facts on <c>HttpContext.Features</c>, for whoever reports on the request afterwards (access log,
-/// metrics): the response flags and where the request went.
+/// Per-request proxy facts, made by the listener application and handed to the pipeline and to whoever reports on the
+/// request afterwards (access log, metrics, tracing): the response flags and where the request went.
 /// </summary>
 internal sealed class ProxyRequestFeature
 {
@@ -48,7 +48,6 @@ internal sealed class ProxyRequestFeature
     // --- telemetry (access logs, tracing) ---
     /// <summary>When the proxy took the request, wall clock (UTC), for %START_TIME% and span start.</summary>
     public DateTime StartTime { get; set; }
-
     /// <summary>The request's span when tracing is on (sampled or not: its ids go upstream either way).</summary>
     public Telemetry.Tracing.ActiveSpan? Span { get; set; }
     /// <summary>The kind of listener that took the request (null: no listener, e.g. draining).</summary>

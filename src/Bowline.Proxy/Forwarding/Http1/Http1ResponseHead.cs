@@ -71,7 +71,7 @@ internal sealed class Http1ResponseHead
             return;
         }
 
-        // A name outside the table: compared with the earlier ones outside it (rare, and few of them).
+        // A name outside the table: compared with the earlier names (a table name never equals it; few of them).
         for (var i = 0; i < _headers.Count - 1 && !RepeatsNames; i++)
         {
             var earlier = _headers[i].Key;
@@ -231,16 +231,16 @@ internal sealed class Http1ResponseHead
 
                     break;
                 case HeaderRole.Connection:
-                    if (HasToken(rawValue, "close"u8))
+                    if (HeaderTokens.Lists(value, "close"))
                     {
                         connectionClose = true;
                     }
-                    else if (http10 && HasToken(rawValue, "keep-alive"u8))
+                    else if (http10 && HeaderTokens.Lists(value, "keep-alive"))
                     {
                         connectionClose = false;
                     }
 
-                    listsFields |= HasOtherThanPersistence(rawValue);
+                    listsFields |= HeaderTokens.ListsOtherThan(value, "close", "keep-alive");
                     break;
             }
         }
@@ -352,34 +352,6 @@ internal sealed class Http1ResponseHead
     {
         var comma = value.LastIndexOf((byte)',');
         return TrimWhitespace(comma < 0 ? value : value[(comma + 1)..]);
-    }
-
-    private static bool HasToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
-    {
-        foreach (var range in value.Split((byte)','))
-        {
-            var part = TrimWhitespace(value[range]);
-            if (part.Length == token.Length && Ascii.EqualsIgnoreCase(part, token))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool HasOtherThanPersistence(ReadOnlySpan<byte> value)
-    {
-        foreach (var range in value.Split((byte)','))
-        {
-            var part = TrimWhitespace(value[range]);
-            if (part.Length > 0 && !Ascii.EqualsIgnoreCase(part, "close"u8) && !Ascii.EqualsIgnoreCase(part, "keep-alive"u8))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     // RFC 9110 §5.6.2 tchar.

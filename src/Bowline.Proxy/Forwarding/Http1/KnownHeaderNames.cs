@@ -38,9 +38,6 @@ internal static class KnownHeaderNames
         ("grpc-message", HeaderRole.Other),
     ];
 
-    /// <summary>How many names the table holds; <see cref="Get(ReadOnlySpan{byte}, out HeaderRole, out int)"/> numbers them below it.</summary>
-    public const int Count = 41;
-
     // Names grouped by length: a lookup compares only names of the right length.
     private static readonly (byte[] Bytes, string Name, HeaderRole Role, int Index)[][] ByLength = Build();
 
@@ -70,11 +67,6 @@ internal static class KnownHeaderNames
 
     private static (byte[], string, HeaderRole, int)[][] Build()
     {
-        if (Names.Length != Count)
-        {
-            throw new InvalidOperationException($"KnownHeaderNames.Count is {Count}, the table has {Names.Length}");
-        }
-
         var table = new (byte[], string, HeaderRole, int)[Names.Max(n => n.Name.Length) + 1][];
         for (var length = 1; length < table.Length; length++)
         {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Bowline.Proxy.Telemetry.Tracing;
 
-/// <summary>This proxy's span for one request (on <c>HttpContext.Features</c>), made at request start.</summary>
+/// <summary>This proxy's span for one request (<see cref="Pipeline.ProxyRequestFeature.Span"/>), made at request start.</summary>
 internal sealed class ActiveSpan
 {
     public required string TraceId { get; init; }
