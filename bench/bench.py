@@ -262,13 +262,33 @@ def iperf3_gbps(seconds, tmp, procs, port=None, via=None):
     port = port or free_port()
     server = procs.start("iperf3-server", ["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", str(port)], core=LOAD_CORE,
                          logdir=tmp)
-    # No connect probe: a one-off server (-1) would take the probe for its client.
-    time.sleep(0.5)
+    # No connect probe: a one-off server (-1) would take the probe for its client. Its listening socket is awaited
+    # instead (a fixed sleep lost the race on a loaded CI machine: the client got through the proxy before the server
+    # listened, and iperf3 reported an error instead of a result).
+    wait_listening(port, server)
     # The client shares the load core with the server, so the proxy's core holds only the proxy under test.
     out = run(["iperf3", "-c", "127.0.0.1", "-p", str(via or port), "-t", str(seconds), "-J"],
               core=LOAD_CORE if via else PROXY_CORE, timeout=seconds + 30)
     procs.stop(server)
-    return round(json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9, 2)
+    result = json.loads(out)
+    if "sum_received" not in result.get("end", {}):
+        raise RuntimeError(f"iperf3 to port {via or port}: {result.get('error', 'no result')}")
+    return round(result["end"]["sum_received"]["bits_per_second"] / 1e9, 2)
+
+
+def wait_listening(port, proc, timeout=10.0):
+    """Until a socket listens on 127.0.0.1:`port` (read from /proc/net/tcp: no connection is made)."""
+    entry = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.bench_name} exited ({proc.returncode}) before it listened on {port}")
+        with open("/proc/net/tcp") as f:
+            # Fields: sl, local_address, rem_address, st (0A = LISTEN), ...
+            if any(cols[1] == entry and cols[3] == "0A" for cols in (line.split() for line in f.readlines()[1:])):
+                return
+        time.sleep(0.01)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
 # ---------------------------------------------------------------------------------------------------------------
