@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Bowline.Proxy.Transport;
 using Bowline.Proxy.Pipeline;
 using Microsoft.AspNetCore.Http;
 
@@ -22,10 +23,10 @@ internal sealed class Http1Connection : UpstreamResponse
     private const int BufferSize = 16 * 1024;
     private const int MaxChunkLine = 4 * 1024;
 
-    private readonly Socket _socket;
+    private readonly StreamSocket _socket;
     private readonly Http1Pool _pool;
     private readonly Http1ResponseHead _head = new();
-    private NetworkStream? _stream;
+    private Stream? _stream;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
     private int _start;
     private int _end;
@@ -34,7 +35,7 @@ internal sealed class Http1Connection : UpstreamResponse
     private Task? _bodySend;
     private CancellationTokenSource? _bodySendCancel;
 
-    public Http1Connection(Socket socket, Http1Pool pool)
+    public Http1Connection(StreamSocket socket, Http1Pool pool)
     {
         _socket = socket;
         _pool = pool;
@@ -54,17 +55,13 @@ internal sealed class Http1Connection : UpstreamResponse
     public override string? Header(string name) => _head.Get(name);
 
     /// <summary>The socket as a stream, for request bodies (HttpContent copies into streams).</summary>
-    public Stream Stream => _stream ??= new NetworkStream(_socket, ownsSocket: false);
+    public Stream Stream => _stream ??= _socket.AsStream();
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken token)
     {
         try
         {
-            while (!bytes.IsEmpty)
-            {
-                var sent = await _socket.SendAsync(bytes, SocketFlags.None, token);
-                bytes = bytes[sent..];
-            }
+            await _socket.SendAsync(bytes, token);
         }
         catch (SocketException e)
         {
@@ -95,7 +92,7 @@ internal sealed class Http1Connection : UpstreamResponse
                 int read;
                 try
                 {
-                    read = await _socket.ReceiveAsync(ReceiveSpace(), SocketFlags.None, token);
+                    read = await _socket.ReceiveAsync(ReceiveSpace(), token);
                 }
                 catch (SocketException e)
                 {
@@ -174,7 +171,7 @@ internal sealed class Http1Connection : UpstreamResponse
     {
         try
         {
-            return _socket.Poll(0, SelectMode.SelectRead);
+            return _socket.Readable();
         }
         catch (SocketException)
         {
@@ -342,7 +339,7 @@ internal sealed class Http1Connection : UpstreamResponse
     {
         try
         {
-            var read = await _socket.ReceiveAsync(ReceiveSpace(), SocketFlags.None, token);
+            var read = await _socket.ReceiveAsync(ReceiveSpace(), token);
             _end += read;
             return read;
         }
@@ -383,7 +380,7 @@ internal sealed class Http1Connection : UpstreamResponse
     {
         try
         {
-            return await _socket.ReceiveAsync(memory, SocketFlags.None, token);
+            return await _socket.ReceiveAsync(memory, token);
         }
         catch (SocketException e)
         {

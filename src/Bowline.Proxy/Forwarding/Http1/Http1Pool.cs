@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Bowline.Proxy.Transport;
 
 namespace Bowline.Proxy.Forwarding.Http1;
 
@@ -97,31 +98,19 @@ internal sealed class Http1Pool
     /// <exception cref="HttpRequestException">ConnectionError: refused, unreachable, or not connected within the connect timeout.</exception>
     public async ValueTask<Http1Connection> ConnectAsync(CancellationToken token)
     {
-        var socket = _endpoint is IPEndPoint ip
-            ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
         using var connectTimeout = new CancellationTokenSource(_connectTimeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, connectTimeout.Token);
         try
         {
-            await socket.ConnectAsync(_endpoint, linked.Token);
-            return new Http1Connection(socket, this);
+            return new Http1Connection(await StreamSocket.ConnectAsync(_endpoint, linked.Token), this);
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
-            socket.Dispose();
             throw new HttpRequestException(HttpRequestError.ConnectionError, $"connect to {_endpoint} timed out after {_connectTimeout.TotalMilliseconds:0} ms");
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             throw new HttpRequestException(HttpRequestError.ConnectionError, $"connect to {_endpoint} failed: {e.SocketErrorCode}", e);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 
