@@ -34,13 +34,14 @@ internal sealed unsafe class EventLoop
     /// The loop for a new socket: the caller's own loop when it runs on one (an upstream connection made while a
     /// downstream request is served stays on that request's thread), otherwise the next in turn.
     /// </summary>
-    public static EventLoop Pick()
-    {
-        if (t_current is { } current)
-        {
-            return current;
-        }
+    public static EventLoop Pick() => t_current ?? Next();
 
+    /// <summary>
+    /// The next loop in turn: for accepted connections, which would otherwise all land on the listener's loop (the
+    /// accept runs there) and leave the other cores' loops idle.
+    /// </summary>
+    public static EventLoop Next()
+    {
         var loops = Loops.Value;
         return loops.Length == 1 ? loops[0] : loops[(int)((uint)Interlocked.Increment(ref s_next) % loops.Length)];
     }

@@ -42,8 +42,8 @@ internal sealed class LoopSocket : StreamSocket
         loop.Register(fd, this);
     }
 
-    /// <summary>A socket for a descriptor already connected (accepted), non-blocking, on a loop of its own choosing.</summary>
-    public static LoopSocket Adopt(int fd) => new(fd, EventLoop.Pick());
+    /// <summary>A socket for a non-blocking descriptor already connected (accepted) or listening; loops taken in turn.</summary>
+    public static LoopSocket Adopt(int fd) => new(fd, EventLoop.Next());
 
     /// <summary>Connects to <paramref name="endpoint"/>; the caller bounds the time with <paramref name="token"/>.</summary>
     /// <exception cref="SocketException">Refused, unreachable, and the like.</exception>
