@@ -41,10 +41,7 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
         }
 
         _token = token;
-        if (token.CanBeCanceled)
-        {
-            _cancel = token.UnsafeRegister(static state => ((LoopOperation<T>)state!).Cancel(), this);
-        }
+        _cancel = token.CanBeCanceled ? token.UnsafeRegister(static state => ((LoopOperation<T>)state!).Cancel(), this) : default;
 
         Interlocked.Exchange(ref _waiting, 1);
         // An event after `seen` that came before the flag was set found nobody waiting: take the operation back.
@@ -70,6 +67,11 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
         if (Disposed)
         {
             Abort();
+        }
+        else if (token.IsCancellationRequested)
+        {
+            // Cancelled between the registration and the arming: the callback found nothing waiting.
+            Cancel();
         }
 
         return version;
