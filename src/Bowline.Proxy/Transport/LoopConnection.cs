@@ -29,13 +29,12 @@ internal sealed class LoopConnection : ConnectionContext, IConnectionIdFeature, 
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly CancellationTokenSource _closed = new();
-    private readonly Lock _shutdownLock = new();
     private IDictionary<object, object?>? _items;
     private string? _id;
     private Task? _receiving;
     private Task? _sending;
-    private bool _shutDown;
-    private volatile Exception? _shutdownReason;
+    // Set once, by the first shutdown: also what says the socket is being shut down.
+    private Exception? _shutdownReason;
 
     public LoopConnection(LoopSocket socket)
     {
@@ -134,7 +133,7 @@ internal sealed class LoopConnection : ConnectionContext, IConnectionIdFeature, 
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.ConnectionAborted or SocketError.Shutdown)
         {
-            error = _shutdownReason ?? new ConnectionAbortedException("the connection was aborted", e);
+            error = Volatile.Read(ref _shutdownReason) ?? new ConnectionAbortedException("the connection was aborted", e);
         }
         catch (Exception e)
         {
@@ -142,7 +141,7 @@ internal sealed class LoopConnection : ConnectionContext, IConnectionIdFeature, 
         }
         finally
         {
-            await _input.Writer.CompleteAsync(_shutdownReason ?? error);
+            await _input.Writer.CompleteAsync(Volatile.Read(ref _shutdownReason) ?? error);
             // Off this thread: Kestrel's handlers of the token (request aborted) must not run inside the event loop's dispatch.
             ThreadPool.UnsafeQueueUserWorkItem(static closed => Fire(closed), _closed, preferLocal: false);
         }
@@ -177,7 +176,7 @@ internal sealed class LoopConnection : ConnectionContext, IConnectionIdFeature, 
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.OperationAborted or SocketError.ConnectionAborted)
         {
-            error = _shutdownReason ?? new ConnectionResetException(e.Message, e);
+            error = Volatile.Read(ref _shutdownReason) ?? new ConnectionResetException(e.Message, e);
         }
         catch (Exception e)
         {
@@ -186,25 +185,17 @@ internal sealed class LoopConnection : ConnectionContext, IConnectionIdFeature, 
         finally
         {
             Shutdown(error);
-            await _output.Reader.CompleteAsync(_shutdownReason ?? error);
+            await _output.Reader.CompleteAsync(Volatile.Read(ref _shutdownReason) ?? error);
         }
     }
 
     /// <summary>FIN and close, once: what the send loop does when it ends, and an abort.</summary>
     private void Shutdown(Exception? reason)
     {
-        lock (_shutdownLock)
+        if (Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("the transport's send loop completed"), null) is null)
         {
-            if (_shutDown)
-            {
-                return;
-            }
-
-            _shutDown = true;
-            _shutdownReason = reason ?? new ConnectionAbortedException("the transport's send loop completed");
+            _socket.Dispose();
         }
-
-        _socket.Dispose();
     }
 
     private static void Fire(CancellationTokenSource closed)
