@@ -15,6 +15,10 @@ internal static unsafe partial class Libc
     public const int EINTR = 4;
     public const int EINPROGRESS = 115;
     public const int EBADF = 9;
+    public const int ENOMEM = 12;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
+    public const int ENOBUFS = 105;
 
     /// <summary>What a try-once call returns for EAGAIN (others return -errno).</summary>
     public const int WouldBlock = int.MinValue;
@@ -36,7 +40,6 @@ internal static unsafe partial class Libc
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
     public const int SHUT_RDWR = 2;
-    public const int SHUT_WR = 1;
 
     private const int AF_INET = 2;
     private const int AF_INET6 = 10;
@@ -187,24 +190,13 @@ internal static unsafe partial class Libc
     {
         var address = stackalloc byte[28];
         var length = WriteAddress(endpoint, address);
-        while (true)
+        if (connect(fd, address, length) == 0)
         {
-            if (connect(fd, address, length) == 0)
-            {
-                return true;
-            }
-
-            var errno = Errno;
-            if (errno == EINPROGRESS)
-            {
-                return false;
-            }
-
-            if (errno != EINTR)
-            {
-                throw Error(errno);
-            }
+            return true;
         }
+
+        var errno = Errno;
+        return errno == EINPROGRESS ? false : throw Error(errno);
     }
 
     /// <summary>The outcome of a connect that was in progress (SO_ERROR), 0 when it succeeded.</summary>
@@ -242,9 +234,9 @@ internal static unsafe partial class Libc
         103 => SocketError.ConnectionAborted, // ECONNABORTED
         98 => SocketError.AddressAlreadyInUse, // EADDRINUSE
         99 => SocketError.AddressNotAvailable, // EADDRNOTAVAIL
-        9 => SocketError.OperationAborted, // EBADF: closed under us
-        24 or 23 => SocketError.TooManyOpenSockets, // EMFILE, ENFILE
-        12 or 105 => SocketError.NoBufferSpaceAvailable, // ENOMEM, ENOBUFS
+        EBADF => SocketError.OperationAborted, // closed under us
+        EMFILE or ENFILE => SocketError.TooManyOpenSockets,
+        ENOMEM or ENOBUFS => SocketError.NoBufferSpaceAvailable,
         _ => SocketError.SocketError,
     };
 

@@ -39,7 +39,6 @@ internal sealed class LoopConnectionListener : IConnectionListener
     {
         while (true)
         {
-            var seen = _socket.ReadEvents;
             var fd = _socket.Accept(out var errno);
             if (fd >= 0)
             {
@@ -51,7 +50,6 @@ internal sealed class LoopConnectionListener : IConnectionListener
             switch (errno)
             {
                 case Libc.EAGAIN:
-                    _socket.MarkReadDrained(seen);
                     try
                     {
                         await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
@@ -65,7 +63,7 @@ internal sealed class LoopConnectionListener : IConnectionListener
                 case Libc.EBADF:
                     // Unbound.
                     return null;
-                case 24 or 23 or 105 or 12:
+                case Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM:
                     // Out of descriptors or memory: the pending connections wait in the backlog until some close.
                     await Task.Delay(10, cancellationToken);
                     break;

@@ -9,9 +9,9 @@ namespace Bowline.Proxy.Transport;
 /// wait, a cancellation, or the socket's disposal — whoever clears the waiting flag first.
 /// Continuations run inline where it completes: on the loop thread for an event, which is the point.
 /// </summary>
-internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
+internal abstract class LoopOperation : IValueTaskSource<int>, IValueTaskSource
 {
-    private ManualResetValueTaskSourceCore<T> _core;
+    private ManualResetValueTaskSourceCore<int> _core;
     private int _waiting;
     private CancellationToken _token;
     private CancellationTokenRegistration _cancel;
@@ -41,7 +41,7 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
         }
 
         _token = token;
-        _cancel = token.CanBeCanceled ? token.UnsafeRegister(static state => ((LoopOperation<T>)state!).Cancel(), this) : default;
+        _cancel = token.CanBeCanceled ? token.UnsafeRegister(static state => ((LoopOperation)state!).Cancel(), this) : default;
 
         Interlocked.Exchange(ref _waiting, 1);
         // An event after `seen` that came before the flag was set found nobody waiting: take the operation back.
@@ -55,7 +55,6 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
             seen = Events;
             if (TryComplete(seen))
             {
-                _cancel.Unregister();
                 return version;
             }
 
@@ -87,7 +86,6 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
 
         if (TryComplete(Events))
         {
-            _cancel.Unregister();
             return;
         }
 
@@ -112,9 +110,19 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
         }
     }
 
-    protected void SetResult(T result) => _core.SetResult(result);
+    // The registration goes before the completion: the continuation runs inside SetResult and may start the next
+    // operation with a registration of its own, which unregistering afterwards would silently drop.
+    protected void SetResult(int result)
+    {
+        _cancel.Unregister();
+        _core.SetResult(result);
+    }
 
-    protected void SetException(Exception e) => _core.SetException(e);
+    protected void SetException(Exception e)
+    {
+        _cancel.Unregister();
+        _core.SetException(e);
+    }
 
     private void Cancel()
     {
@@ -125,7 +133,7 @@ internal abstract class LoopOperation<T> : IValueTaskSource<T>, IValueTaskSource
         }
     }
 
-    public T GetResult(short token)
+    public int GetResult(short token)
     {
         _token = default;
         return _core.GetResult(token);

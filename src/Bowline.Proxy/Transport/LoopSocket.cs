@@ -10,7 +10,8 @@ namespace Bowline.Proxy.Transport;
 /// reads then, on the loop's thread. So a request/response exchange costs one recv per direction, never the
 /// speculative recv → EAGAIN → wait that System.Net.Sockets does for every receive. Sends are tried at once (a socket
 /// is nearly always writable) and wait for a writable event only after EAGAIN or a partial write.
-/// One receive and one send may be outstanding at a time, as with a stream.
+/// One receive and one send may be outstanding at a time, as with a stream. The descriptors are non-blocking, so no
+/// call here ever sleeps, and a call that does not sleep is never interrupted by a signal: no EINTR retries.
 /// </summary>
 internal sealed class LoopSocket : StreamSocket
 {
@@ -135,7 +136,10 @@ internal sealed class LoopSocket : StreamSocket
         return _read.Start(buffer, seen, token);
     }
 
-    /// <summary>accept4 on a listening socket: the new non-blocking descriptor (Nagle off), or -1 with the errno.</summary>
+    /// <summary>
+    /// accept4 on a listening socket: the new non-blocking descriptor (Nagle off), or -1 with the errno. EAGAIN marks
+    /// the socket drained, as a receive's does, so an empty <see cref="ReceiveAsync"/> then waits for the next client.
+    /// </summary>
     public unsafe int Accept(out int errno)
     {
         if (!Enter())
@@ -146,22 +150,22 @@ internal sealed class LoopSocket : StreamSocket
 
         try
         {
-            while (true)
+            var seen = Volatile.Read(ref _readEvents);
+            var fd = Libc.accept4(_fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            if (fd >= 0)
             {
-                var fd = Libc.accept4(_fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
-                if (fd >= 0)
-                {
-                    Libc.SetNoDelay(fd);
-                    errno = 0;
-                    return fd;
-                }
-
-                errno = Libc.Errno;
-                if (errno != Libc.EINTR)
-                {
-                    return -1;
-                }
+                Libc.SetNoDelay(fd);
+                errno = 0;
+                return fd;
             }
+
+            errno = Libc.Errno;
+            if (errno == Libc.EAGAIN)
+            {
+                _readDrainedAt = seen;
+            }
+
+            return -1;
         }
         finally
         {
@@ -169,36 +173,18 @@ internal sealed class LoopSocket : StreamSocket
         }
     }
 
-    /// <summary>Marks the socket drained as of <paramref name="seen"/> (a listener's accept found nothing).</summary>
-    public void MarkReadDrained(int seen) => _readDrainedAt = seen;
-
-    public int ReadEvents => Volatile.Read(ref _readEvents);
-
     public override ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken token) => SendAsync(new ReadOnlySequence<byte>(bytes), token);
 
     /// <summary>Sends every byte of <paramref name="bytes"/>, which must stay unchanged until the task completes.</summary>
     /// <exception cref="SocketException">Reset, broken pipe, or the socket was disposed.</exception>
     public ValueTask SendAsync(ReadOnlySequence<byte> bytes, CancellationToken token)
     {
-        while (!bytes.IsEmpty)
-        {
-            // Read before the attempt: a writable event between an EAGAIN and the wait must not be missed.
-            var seen = Volatile.Read(ref _writeEvents);
-            var sent = TrySend(bytes);
-            if (sent == Libc.WouldBlock)
-            {
-                return _write.Start(bytes, seen, token);
-            }
-
-            if (sent < 0)
-            {
-                return ValueTask.FromException(Libc.Error((int)-sent));
-            }
-
-            bytes = bytes.Slice(sent);
-        }
-
-        return default;
+        // Read before the attempt: a writable event between an EAGAIN and the wait must not be missed.
+        var seen = Volatile.Read(ref _writeEvents);
+        var result = SendAll(ref bytes);
+        return result == 0 ? default
+            : result == Libc.WouldBlock ? _write.Start(bytes, seen, token)
+            : ValueTask.FromException(Libc.Error((int)-result));
     }
 
     /// <summary>Waits until the socket is writable (a connect in progress finished either way).</summary>
@@ -220,16 +206,6 @@ internal sealed class LoopSocket : StreamSocket
         }
         finally
         {
-            Leave();
-        }
-    }
-
-    /// <summary>Half-closes the sending side (FIN) while reads go on.</summary>
-    public void ShutdownSend()
-    {
-        if (Enter())
-        {
-            Libc.shutdown(_fd, Libc.SHUT_WR);
             Leave();
         }
     }
@@ -273,36 +249,30 @@ internal sealed class LoopSocket : StreamSocket
 
         try
         {
-            while (true)
+            nint n;
+            fixed (byte* p = buffer)
             {
-                nint n;
-                fixed (byte* p = buffer)
-                {
-                    n = Libc.recv(_fd, p, (nuint)buffer.Length, 0);
-                }
+                n = Libc.recv(_fd, p, (nuint)buffer.Length, 0);
+            }
 
-                if (n >= 0)
-                {
-                    if (n < buffer.Length && !_readEnded)
-                    {
-                        _readDrainedAt = seen;
-                    }
-
-                    return n;
-                }
-
-                var errno = Libc.Errno;
-                if (errno == Libc.EAGAIN)
+            if (n >= 0)
+            {
+                if (n < buffer.Length && !_readEnded)
                 {
                     _readDrainedAt = seen;
-                    return Libc.WouldBlock;
                 }
 
-                if (errno != Libc.EINTR)
-                {
-                    return -errno;
-                }
+                return n;
             }
+
+            var errno = Libc.Errno;
+            if (errno != Libc.EAGAIN)
+            {
+                return -errno;
+            }
+
+            _readDrainedAt = seen;
+            return Libc.WouldBlock;
         }
         finally
         {
@@ -310,8 +280,11 @@ internal sealed class LoopSocket : StreamSocket
         }
     }
 
-    /// <summary>One send or writev: the bytes taken, <see cref="Libc.WouldBlock"/> when none fitted, or -errno.</summary>
-    private nint TrySend(in ReadOnlySequence<byte> bytes)
+    /// <summary>
+    /// Sends until every byte is taken (0), none fits (<see cref="Libc.WouldBlock"/>, with <paramref name="bytes"/> the
+    /// rest), or the socket fails (-errno). One send or writev per round.
+    /// </summary>
+    private nint SendAll(ref ReadOnlySequence<byte> bytes)
     {
         if (!Enter())
         {
@@ -320,25 +293,19 @@ internal sealed class LoopSocket : StreamSocket
 
         try
         {
-            while (true)
+            while (!bytes.IsEmpty)
             {
                 var n = bytes.IsSingleSegment ? SendOne(bytes.FirstSpan) : SendMany(bytes);
-                if (n >= 0)
+                if (n < 0)
                 {
-                    return n;
+                    var errno = Libc.Errno;
+                    return errno == Libc.EAGAIN ? Libc.WouldBlock : -errno;
                 }
 
-                var errno = Libc.Errno;
-                if (errno == Libc.EAGAIN)
-                {
-                    return Libc.WouldBlock;
-                }
-
-                if (errno != Libc.EINTR)
-                {
-                    return -errno;
-                }
+                bytes = bytes.Slice(n);
             }
+
+            return 0;
         }
         finally
         {
@@ -430,7 +397,7 @@ internal sealed class LoopSocket : StreamSocket
     }
 
     /// <summary>The receive waiting for a readable event; completed on the loop thread.</summary>
-    private sealed class ReadOperation(LoopSocket socket) : LoopOperation<int>
+    private sealed class ReadOperation(LoopSocket socket) : LoopOperation
     {
         private Memory<byte> _buffer;
 
@@ -477,7 +444,7 @@ internal sealed class LoopSocket : StreamSocket
     }
 
     /// <summary>The rest of a send waiting for a writable event (or a connect waiting to finish).</summary>
-    private sealed class WriteOperation(LoopSocket socket) : LoopOperation<int>
+    private sealed class WriteOperation(LoopSocket socket) : LoopOperation
     {
         private ReadOnlySequence<byte> _bytes;
 
@@ -491,25 +458,22 @@ internal sealed class LoopSocket : StreamSocket
 
         protected override bool TryComplete(int seen)
         {
-            while (!_bytes.IsEmpty)
+            var result = socket.SendAll(ref _bytes);
+            if (result == Libc.WouldBlock)
             {
-                var n = socket.TrySend(_bytes);
-                if (n == Libc.WouldBlock)
-                {
-                    return false;
-                }
-
-                if (n < 0)
-                {
-                    _bytes = default;
-                    SetException(Libc.Error((int)-n));
-                    return true;
-                }
-
-                _bytes = _bytes.Slice(n);
+                return false;
             }
 
-            SetResult(0);
+            _bytes = default;
+            if (result == 0)
+            {
+                SetResult(0);
+            }
+            else
+            {
+                SetException(Libc.Error((int)-result));
+            }
+
             return true;
         }
 

@@ -97,6 +97,30 @@ public sealed class LoopSocketTests
     }
 
     [Fact]
+    public async Task Receive_StartedByTheContinuationOfAnEventCompletedOne_StillCancellable()
+    {
+        await using var pair = await Pair.ConnectAsync();
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        var buffer = new byte[16];
+        Task<int>? next = null;
+
+        // The first receive completes on the loop thread, which runs this continuation inline: the second receive
+        // registers its cancellation while the first one's completion is still on the stack.
+        async Task ChainAsync()
+        {
+            await pair.Loop.ReceiveAsync(buffer, first.Token);
+            next = pair.Loop.ReceiveAsync(buffer, second.Token).AsTask();
+        }
+
+        var chain = ChainAsync();
+        await pair.Server.SendAsync(Encoding.ASCII.GetBytes("x"));
+        await chain.WaitAsync(Guard);
+        await second.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => next!.WaitAsync(Guard));
+    }
+
+    [Fact]
     public async Task Dispose_WithAReceiveWaiting_FailsItWithOperationAborted()
     {
         await using var pair = await Pair.ConnectAsync();
@@ -186,7 +210,8 @@ public sealed class LoopSocketTests
                     Assert.Equal(message, buffer[..got]);
                 }
 
-                p.Loop.ShutdownSend();
+                // The close (FIN) ends the server side's echo loop.
+                p.Loop.Dispose();
             })).ToArray();
             await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60));
             await Task.WhenAll(echoes).WaitAsync(Guard);
