@@ -329,12 +329,12 @@ events {{ worker_connections 8192; }}
 """
 
 
-def write_nginx_proxy(tmp, port, upstream_port):
-    conf = os.path.join(tmp, "nginx-proxy.conf")
-    t = os.path.join(tmp, "nginx-proxy-tmp")
+def write_nginx_proxy(tmp, port, upstream_port, name="nginx-proxy"):
+    conf = os.path.join(tmp, f"{name}.conf")
+    t = os.path.join(tmp, f"{name}-tmp")
     os.makedirs(t, exist_ok=True)
     with open(conf, "w") as f:
-        f.write(nginx_common(tmp, "nginx-proxy") + f"""
+        f.write(nginx_common(tmp, name) + f"""
 http {{
     access_log off;
     keepalive_requests 100000000;
@@ -613,9 +613,33 @@ def measure_stream(bl, cfg, tmp, procs, up_port, out):
                              "(opaque byte copy) vs iperf3 direct on loopback")
 
 
-def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None):
+def pin(pids, core):
+    """Moves every thread of these processes to one core (a running .NET process keeps the CPU count it started with,
+    one, so moving it from one single core to another changes nothing else)."""
+    for pid in pids:
+        subprocess.run(["taskset", "-a", "-p", "-c", core, str(pid)], stdout=subprocess.DEVNULL, check=True)
+
+
+# Two layouts for the fixed-rate run. Split (the table's main columns, and max throughput): every proxy on a core of
+# its own, client and upstream together on the other, so a proxy's CPU is measured alone — but `direct` then crosses
+# no core while every proxied path crosses four times, and on this VM waking a task on an idle vCPU costs the waker
+# ~10 µs (an IPI through the hypervisor, perf: `pvm_irq_enable` under `sock_def_readable`, a quarter of the proxy's
+# CPU at 1000 rps) and the wakee tens of µs more. Colocated: each proxy on the core of the application it serves, as a
+# sidecar is deployed (the server's sidecar, nginx and HAProxy with the upstream; the client's sidecar with the load
+# generator), so `direct` and every proxied path cross between client and server cores alike, as Istio's benchmark
+# (client and server pods, each with its sidecar) does.
+COLOCATED_NOTE = ("split = the proxy under test alone on core 1, load generator and upstream on core 0 (main columns); "
+                  "colocated = the fixed-rate run again with the upstream moved to core 1 beside the server-side proxy "
+                  "(sidecar, nginx, HAProxy, a mesh's server-side proxy) and a mesh's client-side proxy moved to core 0 "
+                  "beside the load generator — each proxy with the application it serves, as deployed; direct then "
+                  "crosses from core 0 to core 1 like every proxied path")
+
+
+def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None, colocate=None):
     """The same sequence for every scenario: idle RSS, wrk warm-up + max throughput, then the fixed-rate run.
-    `probe` (optional) is called just before and after the fixed-rate run; its answers go in the results."""
+    `probe` (optional) is called just before and after the fixed-rate run; its answers go in the results.
+    `colocate` (optional: {"upstream": pids, "client_side": pids}) adds a second fixed-rate run in the colocated
+    layout (see COLOCATED_NOTE); its figures go under "colocated"."""
     res = {"name": name}
     res.update(extra or {})
     time.sleep(cfg.settle)
@@ -672,6 +696,29 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None):
         res["cpu_s_per_1k"] = res["vcpu_at_rate"] = res["rss_mb_load"] = None
     log(f"{name}: rps_max={res['rps_max']} p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} "
         f"cpu/1k={res['cpu_s_per_1k']} rss={res['rss_mb_idle']}/{res['rss_mb_load']} MB ({elapsed:.0f}s)")
+    if colocate is not None:
+        res["colocated"] = measure_colocated(name, url, host, pids, cfg, tmp, colocate)
+    return res
+
+
+def measure_colocated(name, url, host, pids, cfg, tmp, colocate):
+    """The fixed-rate run again with every proxy on the core of the application it serves: the upstream (and with
+    it the server-side proxy, already there) on the proxy core, the mesh client's sidecar on the load generator's
+    core. Everything is moved back afterwards, so the next scenario starts in the split layout."""
+    log(f"{name}: colocated layout, {cfg.rate} rps open-loop, {cfg.lg_warm}s warm-up + {cfg.lg}s")
+    pin(colocate["upstream"], PROXY_CORE)
+    pin(colocate["client_side"], LOAD_CORE)
+    try:
+        cpu0 = cpu_seconds(pids)
+        lg = loadgen(url, host, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
+        cpu = cpu_seconds(pids) - cpu0
+    finally:
+        pin(colocate["upstream"], LOAD_CORE)
+        pin(colocate["client_side"], PROXY_CORE)
+    res = {k: lg[k] for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms")}
+    res["errors"] = lg["errors"] + lg["non_2xx"]
+    res["cpu_s_per_1k"] = round(cpu / lg["requests_total"] * 1000, 4) if pids else None
+    log(f"{name}: colocated p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} cpu/1k={res['cpu_s_per_1k']}")
     return res
 
 
@@ -712,6 +759,9 @@ def machine_info():
 
 
 DATAPLANE_SCENARIOS = ["direct", "nginx", "haproxy", "bowline-sidecar", "bowline-mesh"]
+# Opt-in (--scenarios): the mesh's path with nginx in both places (client-side nginx → server-side nginx → upstream),
+# what a lean C proxy pays for two hops on this machine.
+OPTIONAL_SCENARIOS = ["nginx-mesh"]
 
 # Figures summed over rounds rather than taken as the median.
 SUMMED = ("errors", "wrk_errors", "requests_sent")
@@ -725,7 +775,11 @@ def combine_rounds(rounds):
     combined = {}
     for key, first in rounds[0].items():
         values = [r.get(key) for r in rounds]
-        if key in SUMMED:
+        if key == "colocated":
+            combined[key] = combine_rounds([v for v in values if v])
+            combined[key].pop("rounds", None)
+            combined[key].pop("range", None)
+        elif key in SUMMED:
             combined[key] = sum(v or 0 for v in values)
         elif isinstance(first, (int, float)) and not isinstance(first, bool) and all(isinstance(v, (int, float)) for v in values):
             median = statistics.median(values)
@@ -747,6 +801,7 @@ def dataplane(cfg):
     out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "mode": "quick" if cfg.quick else "full", "machine": machine_info(),
            "pinning": {"load_generator_and_upstream": f"core {LOAD_CORE}", "proxy_under_test": f"core {PROXY_CORE}",
+                       "colocated": COLOCATED_NOTE,
                        "note": "nginx 1 worker, HAProxy nbthread 1, Bowline process(es) pinned to one core "
                                "(both mesh sidecars share it); wrk -t1, loadgen and upstream nginx (1 worker) share "
                                "the other core in every scenario, direct included"},
@@ -767,11 +822,15 @@ def dataplane(cfg):
             bl = Bowline(tmp, procs, up_port, cfg.proxy, cfg.proxy_path)
             bl.start_control_plane()
 
+        def colocate(client_side=()):
+            return {"upstream": process_tree(upstream.pid), "client_side": list(client_side)}
+
         def run_scenario(name, first_round):
             """Starts what the scenario needs, measures it (measure_scenario), stops it; the extras (HTTP/2, stream)
             go with bowline-sidecar in the first round only."""
             if name == "direct":
-                return measure_scenario("direct", direct_url, None, [], cfg, tmp, {"ready_ms": None})
+                return measure_scenario("direct", direct_url, None, [], cfg, tmp, {"ready_ms": None},
+                                        colocate=colocate())
             if name in ("nginx", "haproxy"):
                 port = free_port()
                 argv = (["nginx", "-p", tmp, "-c", write_nginx_proxy(tmp, port, up_port)] if name == "nginx"
@@ -780,14 +839,31 @@ def dataplane(cfg):
                 ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
                 try:
                     return measure_scenario(name, f"http://127.0.0.1:{port}/1k", None, process_tree(p.pid), cfg, tmp,
-                                            {"ready_ms": round(ready, 1)})
+                                            {"ready_ms": round(ready, 1)}, colocate=colocate())
                 finally:
                     procs.stop(p)
+            if name == "nginx-mesh":
+                server_port, client_port = free_port(), free_port()
+                server = procs.start("nginx-mesh-server", ["nginx", "-p", tmp, "-c", write_nginx_proxy(
+                    tmp, server_port, up_port, "nginx-mesh-server")], core=PROXY_CORE, logdir=tmp)
+                client = procs.start("nginx-mesh-client", ["nginx", "-p", tmp, "-c", write_nginx_proxy(
+                    tmp, client_port, server_port, "nginx-mesh-client")], core=PROXY_CORE, logdir=tmp)
+                try:
+                    ready = (wait_http(f"http://127.0.0.1:{client_port}/1k", client, interval=0.002)
+                             - server.started_at) * 1000
+                    client_pids = process_tree(client.pid)
+                    return measure_scenario(name, f"http://127.0.0.1:{client_port}/1k", None,
+                                            process_tree(server.pid) + client_pids, cfg, tmp,
+                                            {"ready_ms": round(ready, 1)}, colocate=colocate(client_pids))
+                finally:
+                    procs.stop(client)
+                    procs.stop(server)
             if name == "bowline-sidecar":
                 p, ready = bl.start_proxy("upstream-0", env)
                 try:
                     url = f"http://127.0.0.1:{bl.inbound_port}/1k"
-                    res = measure_scenario("bowline-sidecar", url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)})
+                    res = measure_scenario("bowline-sidecar", url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)},
+                                           colocate=colocate())
                     if first_round and not cfg.skip_extras:
                         log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
                         out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
@@ -804,7 +880,8 @@ def dataplane(cfg):
                     return measure_scenario(
                         "bowline-mesh", url, MESH_HOST, [server.pid, client.pid], cfg, tmp,
                         {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
-                         "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"})
+                         "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"},
+                        colocate=colocate([client.pid]))
                 finally:
                     procs.stop(client)
                     procs.stop(server)
@@ -813,7 +890,7 @@ def dataplane(cfg):
         # Rounds: every scenario once per round, each round in the order of the one before rotated by one, so that
         # no scenario always runs in the same minute as another; the figures are medians over the rounds. This VM's
         # speed drifts by up to 2x from minute to minute, which one pass per scenario turned into false ratios.
-        order = [n for n in DATAPLANE_SCENARIOS if n in selected]
+        order = [n for n in DATAPLANE_SCENARIOS + OPTIONAL_SCENARIOS if n in selected]
         per_round = {n: [] for n in order}
         for rnd in range(cfg.rounds):
             shift = rnd % len(order) if order else 0
@@ -865,11 +942,20 @@ def targets(res):
                 detail += " (a proxy below 90 % busy was not the bottleneck: the load core was)"
         check("sidecar throughput ≥ nginx and ≥ HAProxy", side["rps_max"] >= max(ngx["rps_max"], hap["rps_max"]), detail)
     if side and ngx:
-        check(f"sidecar p99 ≤ nginx p99 (at {res['load'].get('rate', 1000)} rps)", side["p99_ms"] <= ngx["p99_ms"],
-              f"{side['p99_ms']} vs {ngx['p99_ms']} ms")
-    if mesh and direct:
-        d = round(mesh["p90_ms"] - direct["p90_ms"], 3)
-        check("mesh p90 − direct p90 ≤ 0.25 ms", d <= 0.25, f"{d} ms")
+        check(f"sidecar p99 ≤ nginx p99 (at {res['load'].get('rate', 1000)} rps, split layout)",
+              side["p99_ms"] <= ngx["p99_ms"], f"{side['p99_ms']} vs {ngx['p99_ms']} ms")
+        if "colocated" in side and "colocated" in ngx:
+            check("sidecar p99 ≤ nginx p99 (colocated layout)", side["colocated"]["p99_ms"] <= ngx["colocated"]["p99_ms"],
+                  f"{side['colocated']['p99_ms']} vs {ngx['colocated']['p99_ms']} ms")
+    ngx_mesh = by.get("nginx-mesh")
+    for layout, fig in (("colocated layout, as deployed", lambda r: r.get("colocated", {}).get("p90_ms")),
+                        ("split layout", lambda r: r.get("p90_ms"))):
+        if mesh and direct and fig(mesh) is not None and fig(direct) is not None:
+            d = round(fig(mesh) - fig(direct), 3)
+            detail = f"{d} ms ({fig(mesh)} − {fig(direct)})"
+            if ngx_mesh and fig(ngx_mesh) is not None:
+                detail += f"; nginx-mesh (two nginx) {round(fig(ngx_mesh) - fig(direct), 3)} ms"
+            check(f"mesh p90 − direct p90 ≤ 0.25 ms ({layout})", d <= 0.25, detail)
     if side:
         check("sidecar ≤ 0.10 vCPU at 1000 rps", side["vcpu_at_rate"] <= 0.10, f"{side['vcpu_at_rate']} vCPU")
         check("sidecar RSS ≤ 40 MB at 1000 rps", side["rss_mb_load"] <= 40, f"{side['rss_mb_load']} MB")
@@ -898,8 +984,8 @@ def markdown(res):
               "rotated by one; the table gives the median of each figure over the rounds (errors: the sum)."
               if res.get("rounds", 1) > 1 else "Rounds: 1."),
              "",
-             "| scenario | rps max | core busy at max | CPU µs / req at max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| scenario | rps max | core busy at max | CPU µs / req at max | p50 ms | p90 ms | p99 ms | max ms | CPU s / 1k req | vCPU at rate | RSS idle MB | RSS at rate MB | RSS at max MB | ready ms | errors | colocated p50 / p90 / p99 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in res["scenarios"]:
         busy = s.get("core_busy_at_max")
         lines.append("| " + " | ".join([s["name"], fmt(s["rps_max"]), "–" if busy is None else f"{100 * busy:.0f} %",
@@ -907,7 +993,9 @@ def markdown(res):
                                          fmt(s["p99_ms"], 3), fmt(s["max_ms"], 2), fmt(s["cpu_s_per_1k"], 4),
                                          fmt(s["vcpu_at_rate"], 3), fmt(s["rss_mb_idle"], 1), fmt(s["rss_mb_load"], 1),
                                          fmt(s["rss_mb_max_load"], 1), fmt(s["ready_ms"], 0),
-                                         fmt(s["errors"] + s["wrk_errors"])]) + " |")
+                                         fmt(s["errors"] + s["wrk_errors"] + s.get("colocated", {}).get("errors", 0)),
+                                         " / ".join(fmt(s.get("colocated", {}).get(k), 3)
+                                                    for k in ("p50_ms", "p90_ms", "p99_ms"))]) + " |")
     if res.get("rounds", 1) > 1:
         lines += ["", "Per round (the spread is this machine's, between minutes):", "",
                   "| scenario | " + " | ".join(f"round {i + 1}: rps max / p99 ms" for i in range(res["rounds"])) + " |",
@@ -915,6 +1003,7 @@ def markdown(res):
         for s in res["scenarios"]:
             lines.append(f"| {s['name']} | " + " | ".join(f"{fmt(r['rps_max'])} / {fmt(r['p99_ms'], 3)}"
                                                          for r in s.get("rounds", [s])) + " |")
+    lines += ["", "Layouts: " + COLOCATED_NOTE]
     lines += ["", "ready = process start → first 200 (Bowline: admin `/ready`, i.e. config pushed and listeners bound; "
               "nginx/HAProxy: first proxied 200). bowline-mesh: two sidecars, CPU/RSS summed, ready = the slower; "
               "plaintext between them (Bowline has no mTLS yet)."]
