@@ -121,6 +121,7 @@ return latencies.Length == 0 ? 1 : 0;
 static ConnectionResult RunConnection(IPEndPoint endpoint, byte[] request, long first, long gapNs, long measureFrom, long end)
 {
     var result = new ConnectionResult();
+    MonotonicClock.MinimizeTimerSlack();
     using var connection = new HttpConnection(endpoint, request);
     for (var due = first; due < end; due += gapNs)
     {
