@@ -635,12 +635,17 @@ COLOCATED_NOTE = ("split = the proxy under test alone on core 1, load generator 
                   "crosses from core 0 to core 1 like every proxied path")
 
 
-def paired_direct(res, direct_url, cfg, tmp):
-    """A fixed-rate run straight to the upstream just before the scenario's own (same layout, same minute): the mesh
-    target is the difference of the two, because this VM drifts more between minutes than two proxies add."""
-    if direct_url:
-        lg = loadgen(direct_url, None, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
-        res["direct_paired_p90_ms"] = lg["p90_ms"]
+def paired_direct_p90(direct_url, cfg, tmp):
+    """p90 of a fixed-rate run straight to the upstream, run just before the scenario's own (same layout, same
+    minute): the mesh target is the difference of the two, as this VM drifts more between minutes than two proxies
+    add. None without a URL."""
+    return loadgen(direct_url, None, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)["p90_ms"] if direct_url else None
+
+
+def add_dp90(res, direct_p90):
+    if direct_p90 is not None:
+        res["direct_paired_p90_ms"] = direct_p90
+        res["dp90_ms"] = round(res["p90_ms"] - direct_p90, 4)
 
 
 def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None, colocate=None, direct_url=None):
@@ -674,7 +679,7 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None, co
         res["core_busy_at_max"] = res["cpu_us_per_req_at_max"] = None
     res["wrk_errors"] = w["errors"]
 
-    paired_direct(res, direct_url, cfg, tmp)
+    direct_p90 = paired_direct_p90(direct_url, cfg, tmp)
     log(f"{name}: {cfg.rate} rps open-loop over 16 connections, {cfg.lg_warm}s warm-up + {cfg.lg}s")
     if probe:
         res["probe_before_rate"] = probe()
@@ -693,8 +698,7 @@ def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None, co
         res["probe_after_rate"] = probe()
     for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms"):
         res[k] = lg[k]
-    if "direct_paired_p90_ms" in res:
-        res["dp90_ms"] = round(res["p90_ms"] - res["direct_paired_p90_ms"], 4)
+    add_dp90(res, direct_p90)
     res["achieved_rps"] = round(lg["achieved_rps"], 1)
     res["requests_sent"] = warm["requests"] + w["requests"] + lg["requests_total"]
     res["errors"] = lg["errors"] + lg["non_2xx"]
@@ -720,9 +724,8 @@ def measure_colocated(name, url, host, pids, cfg, tmp, colocate, direct_url=None
     log(f"{name}: colocated layout, {cfg.rate} rps open-loop, {cfg.lg_warm}s warm-up + {cfg.lg}s")
     pin(colocate["upstream"], PROXY_CORE)
     pin(colocate["client_side"], LOAD_CORE)
-    paired = {}
     try:
-        paired_direct(paired, direct_url, cfg, tmp)
+        direct_p90 = paired_direct_p90(direct_url, cfg, tmp)
         cpu0 = cpu_seconds(pids)
         lg = loadgen(url, host, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
         cpu = cpu_seconds(pids) - cpu0
@@ -732,9 +735,7 @@ def measure_colocated(name, url, host, pids, cfg, tmp, colocate, direct_url=None
     res = {k: lg[k] for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms")}
     res["errors"] = lg["errors"] + lg["non_2xx"]
     res["cpu_s_per_1k"] = round(cpu / lg["requests_total"] * 1000, 4) if pids else None
-    if paired:
-        res.update(paired)
-        res["dp90_ms"] = round(res["p90_ms"] - paired["direct_paired_p90_ms"], 4)
+    add_dp90(res, direct_p90)
     log(f"{name}: colocated p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} cpu/1k={res['cpu_s_per_1k']}")
     return res
 
