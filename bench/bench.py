@@ -899,7 +899,9 @@ def dataplane(cfg):
                     return measure_scenario(
                         "bowline-mesh", url, MESH_HOST, [server.pid, client.pid], cfg, tmp,
                         {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
-                         "note": "two sidecars on one core; CPU and RSS are the sum of both; plaintext (no mTLS in Bowline yet)"},
+                         "note": "two sidecars, on one core in the split layout, the client sidecar beside the load "
+                                 "generator in the colocated one; CPU and RSS are the sum of both; plaintext (no mTLS "
+                                 "in Bowline yet)"},
                         colocate=colocate([client.pid]), direct_url=direct_url)
                 finally:
                     procs.stop(client)
