@@ -228,15 +228,18 @@ def wrk(url, host, seconds, connections=64):
     return {"rps": rps, "requests": total, "errors": errors}
 
 
-def loadgen(url, host, rate, connections, seconds, warmup, tmp):
+def loadgen(targets, rate, connections, seconds, warmup, tmp, slice_s=1.0):
+    """Open-loop fixed-rate run; `targets` is a list of (url, host or None). Several targets are interleaved in
+    `slice_s`-second slices (bench/loadgen/Program.cs), `seconds` and `warmup` each; returns one result per target."""
     out = os.path.join(tmp, "loadgen.json")
-    argv = ["dotnet", LOADGEN_DLL, "--url", url, "--rate", str(rate), "--connections", str(connections),
-            "--duration", str(seconds), "--warmup", str(warmup), "--out", out]
-    if host:
-        argv += ["--host", host]
-    run(argv, timeout=seconds + warmup + 120)
+    argv = ["dotnet", LOADGEN_DLL, "--rate", str(rate), "--connections", str(connections), "--duration", str(seconds),
+            "--warmup", str(warmup), "--slice", str(slice_s), "--out", out]
+    for url, host in targets:
+        argv += ["--url", url] + (["--host", host] if host else [])
+    total = (seconds + warmup) * len(targets) + len(targets) * slice_s * 2
+    run(argv, timeout=total + 120)
     with open(out) as f:
-        return json.load(f)
+        return json.load(f)["targets"]
 
 
 def h2load(url, seconds, warmup, connections=16, streams=10):
@@ -551,8 +554,8 @@ def measure_telemetry(bl, cfg, tmp, procs, out, env):
         spans0 = get_json(f"http://127.0.0.1:{sink_port}/count")["spans"]
         sink_cpu0 = cpu_seconds([sink.pid])
         p, ready = bl.start_proxy("upstream-0", env if metrics_on else {**env, "BOWLINE_METRICS": "off"})
-        res = measure_scenario(name, url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)},
-                               probe=lambda: get_json(f"http://127.0.0.1:{admin}/telemetry_stats"))
+        res = measure_group([Target(name, url, pids=[p.pid], extra={"ready_ms": round(ready, 1)})], cfg, tmp, None,
+                            probe=lambda: get_json(f"http://127.0.0.1:{admin}/telemetry_stats"))[name]
         stats = get_json(f"http://127.0.0.1:{admin}/telemetry_stats")
         # What was dropped while the fixed-rate run went on (drops at max throughput are another matter).
         b, a = res["probe_before_rate"], res["probe_after_rate"]
@@ -634,109 +637,157 @@ COLOCATED_NOTE = ("split = the proxy under test alone on core 1, load generator 
                   "beside the load generator — each proxy with the application it serves, as deployed; direct then "
                   "crosses from core 0 to core 1 like every proxied path")
 
-
-def paired_direct_p90(direct_url, cfg, tmp):
-    """p90 of a fixed-rate run straight to the upstream, run just before the scenario's own (same layout, same
-    minute): the mesh target is the difference of the two, as this VM drifts more between minutes than two proxies
-    add. None without a URL."""
-    return loadgen(direct_url, None, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)["p90_ms"] if direct_url else None
-
-
-def add_dp90(res, direct_p90):
-    if direct_p90 is not None:
-        res["direct_paired_p90_ms"] = direct_p90
-        res["dp90_ms"] = round(res["p90_ms"] - direct_p90, 4)
+# Interleaving. This VM's speed drifts by up to 2x between minutes (the same binary at 34 and 54 µs CPU per request in
+# two rounds of one run): scenarios measured one after another compared different minutes. So the scenarios compared
+# with one another run at the same time, taking turns: the max-throughput windows alternate between them (order
+# rotated every cycle), and the fixed-rate run gives each its own connections and hands the load to them in turn, one
+# slice at a time (bench/loadgen). A slow minute then lands on all of them alike.
+INTERLEAVE_NOTE = ("scenarios of one group run side by side and take turns: single-hop group direct, nginx, HAProxy, "
+                   "bowline-sidecar; two-hop group direct, bowline-mesh (and nginx-mesh); max throughput in alternating "
+                   "wrk windows, the fixed rate in alternating 1-s slices of one open-loop run (each scenario its own "
+                   "16 connections); a mesh's dp90 is its p90 minus direct's p90 of the same run")
 
 
-def measure_scenario(name, url, host, pids, cfg, tmp, extra=None, probe=None, colocate=None, direct_url=None):
-    """The same sequence for every scenario: idle RSS, wrk warm-up + max throughput, then the fixed-rate run.
-    `probe` (optional) is called just before and after the fixed-rate run; its answers go in the results.
-    `colocate` (optional: {"upstream": pids, "client_side": pids}) adds a second fixed-rate run in the colocated
-    layout (see COLOCATED_NOTE); its figures go under "colocated". `direct_url` (the meshes): each fixed-rate run
-    is preceded by one straight to the upstream, and `dp90_ms` is the difference of their p90s."""
-    res = {"name": name}
-    res.update(extra or {})
-    time.sleep(cfg.settle)
-    res["rss_mb_idle"] = round(rss_mb(pids), 1) if pids else None
-    if pids:
-        # Anonymous (heaps, JIT code, stacks) vs file-backed (mapped binaries, partly shared with other processes).
-        res["rss_mb_idle_anon"] = round(rss_mb(pids, "RssAnon:"), 1)
-        res["rss_mb_idle_file"] = round(rss_mb(pids, "RssFile:"), 1)
-    log(f"{name}: warm-up {cfg.warm}s, then wrk {cfg.wrk}s at 64 connections")
-    warm = wrk(url, host, cfg.warm)
-    cpu_max0, t_max0 = cpu_seconds(pids), time.monotonic()
-    with RssPeak(pids) as peak:
-        w = wrk(url, host, cfg.wrk)
-    cpu_max, t_max = cpu_seconds(pids) - cpu_max0, time.monotonic() - t_max0
-    res["rps_max"] = round(w["rps"])
-    res["rss_mb_max_load"] = round(peak.peak, 1) if pids else None
-    if pids and w["requests"]:
+class Target:
+    """One scenario running in a group: where to send load and which processes are its own. `client_side`: the
+    processes that move to the load generator's core in the colocated layout (a mesh's client-side proxy)."""
+
+    def __init__(self, name, url, host=None, pids=(), extra=None, client_side=()):
+        self.name, self.url, self.host, self.pids = name, url, host, list(pids)
+        self.extra, self.client_side = dict(extra or {}), list(client_side)
+
+
+def pin(pids, core):
+    """Moves every thread of these processes to one core (a running .NET process keeps the CPU count it started with,
+    one, so moving it from one single core to another changes nothing else)."""
+    for pid in pids:
+        subprocess.run(["taskset", "-a", "-p", "-c", core, str(pid)], stdout=subprocess.DEVNULL, check=True)
+
+
+def rotated(items, by):
+    by %= max(len(items), 1)
+    return items[by:] + items[:by]
+
+
+def measure_max(group, res, cfg):
+    """Max throughput: a wrk warm-up per target, then `cfg.wrk_cycles` cycles of one `cfg.wrk_slice`-s wrk window
+    per target (order rotated each cycle). rps_max is the median of a target's windows; CPU and core busy add up
+    its windows."""
+    for t in group:
+        res[t.name]["requests_sent"] += wrk(t.url, t.host, cfg.warm)["requests"]
+    windows = {t.name: [] for t in group}
+    for cycle in range(cfg.wrk_cycles):
+        for t in rotated(group, cycle):
+            cpu0, t0 = cpu_seconds(t.pids), time.monotonic()
+            with RssPeak(t.pids) as peak:
+                w = wrk(t.url, t.host, cfg.wrk_slice)
+            windows[t.name].append({**w, "cpu": cpu_seconds(t.pids) - cpu0, "elapsed": time.monotonic() - t0,
+                                    "rss": peak.peak})
+    for t in group:
+        ws, r = windows[t.name], res[t.name]
+        r["rps_max"] = round(statistics.median(w["rps"] for w in ws))
+        r["rps_max_windows"] = [round(w["rps"]) for w in ws]
+        requests, cpu = sum(w["requests"] for w in ws), sum(w["cpu"] for w in ws)
+        r["requests_sent"] += requests
+        r["wrk_errors"] = sum(w["errors"] for w in ws)
+        r["rss_mb_max_load"] = round(max(w["rss"] for w in ws), 1) if t.pids else None
         # How busy the proxy's core was at max throughput, and its CPU per request there: when the proxy is well
         # below 100 %, the load generator's core was the limit, and rps_max says little about the proxy.
-        res["core_busy_at_max"] = round(cpu_max / t_max, 3)
-        res["cpu_us_per_req_at_max"] = round(cpu_max / w["requests"] * 1e6, 2)
-    else:
-        res["core_busy_at_max"] = res["cpu_us_per_req_at_max"] = None
-    res["wrk_errors"] = w["errors"]
-
-    direct_p90 = paired_direct_p90(direct_url, cfg, tmp)
-    log(f"{name}: {cfg.rate} rps open-loop over 16 connections, {cfg.lg_warm}s warm-up + {cfg.lg}s")
-    if probe:
-        res["probe_before_rate"] = probe()
-    cpu0 = cpu_seconds(pids)
-    t0 = time.monotonic()
-    tracer = None
-    if cfg.profile and name.startswith("bowline"):
-        tracer = start_trace(name, pids[-1], cfg)
-    with RssPeak(pids) as peak:
-        lg = loadgen(url, host, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
-    if tracer:
-        finish_trace(name, tracer, cfg)
-    elapsed = time.monotonic() - t0
-    cpu = cpu_seconds(pids) - cpu0
-    if probe:
-        res["probe_after_rate"] = probe()
-    for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms"):
-        res[k] = lg[k]
-    add_dp90(res, direct_p90)
-    res["achieved_rps"] = round(lg["achieved_rps"], 1)
-    res["requests_sent"] = warm["requests"] + w["requests"] + lg["requests_total"]
-    res["errors"] = lg["errors"] + lg["non_2xx"]
-    if pids:
-        # CPU over the whole generator run (warm-up included, same rate) against every request it sent.
-        res["cpu_s_per_1k"] = round(cpu / lg["requests_total"] * 1000, 4)
-        # Load-generator start-up (~0.1 s) is included in `elapsed`; it slightly understates vCPU.
-        res["vcpu_at_rate"] = round(cpu / (cfg.lg + cfg.lg_warm), 3)
-        res["rss_mb_load"] = round(peak.peak, 1)
-    else:
-        res["cpu_s_per_1k"] = res["vcpu_at_rate"] = res["rss_mb_load"] = None
-    log(f"{name}: rps_max={res['rps_max']} p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} "
-        f"cpu/1k={res['cpu_s_per_1k']} rss={res['rss_mb_idle']}/{res['rss_mb_load']} MB ({elapsed:.0f}s)")
-    if colocate is not None:
-        res["colocated"] = measure_colocated(name, url, host, pids, cfg, tmp, colocate, direct_url)
-    return res
+        r["core_busy_at_max"] = round(cpu / sum(w["elapsed"] for w in ws), 3) if t.pids and requests else None
+        r["cpu_us_per_req_at_max"] = round(cpu / requests * 1e6, 2) if t.pids and requests else None
 
 
-def measure_colocated(name, url, host, pids, cfg, tmp, colocate, direct_url=None):
-    """The fixed-rate run again with every proxy on the core of the application it serves: the upstream (and with
-    it the server-side proxy, already there) on the proxy core, the mesh client's sidecar on the load generator's
-    core. Everything is moved back afterwards, so the next scenario starts in the split layout."""
-    log(f"{name}: colocated layout, {cfg.rate} rps open-loop, {cfg.lg_warm}s warm-up + {cfg.lg}s")
-    pin(colocate["upstream"], PROXY_CORE)
-    pin(colocate["client_side"], LOAD_CORE)
+LATENCY_KEYS = ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms")
+
+
+def measure_rate(group, cfg, tmp):
+    """One interleaved fixed-rate run over the group; per target its latency figures, errors, CPU over the run
+    against the requests it was sent, and peak RSS."""
+    cpu0 = {t.name: cpu_seconds(t.pids) for t in group}
+    peaks = {t.name: RssPeak(t.pids) for t in group}
+    for p in peaks.values():
+        p.__enter__()
     try:
-        direct_p90 = paired_direct_p90(direct_url, cfg, tmp)
-        cpu0 = cpu_seconds(pids)
-        lg = loadgen(url, host, cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
-        cpu = cpu_seconds(pids) - cpu0
+        lg = loadgen([(t.url, t.host) for t in group], cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
     finally:
-        pin(colocate["upstream"], LOAD_CORE)
-        pin(colocate["client_side"], PROXY_CORE)
-    res = {k: lg[k] for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "service_p50_ms", "service_p99_ms")}
-    res["errors"] = lg["errors"] + lg["non_2xx"]
-    res["cpu_s_per_1k"] = round(cpu / lg["requests_total"] * 1000, 4) if pids else None
-    add_dp90(res, direct_p90)
-    log(f"{name}: colocated p50={res['p50_ms']} p90={res['p90_ms']} p99={res['p99_ms']} cpu/1k={res['cpu_s_per_1k']}")
+        for p in peaks.values():
+            p.__exit__(None, None, None)
+    out = {}
+    for t, r in zip(group, lg):
+        cpu = cpu_seconds(t.pids) - cpu0[t.name]
+        res = {k: r[k] for k in LATENCY_KEYS}
+        res["achieved_rps"] = round(r["achieved_rps"], 1)
+        res["requests_total"] = r["requests_total"]
+        res["errors"] = r["errors"] + r["non_2xx"]
+        # CPU over the whole run (warm-up included, and the slices that were another target's) against every
+        # request this target was sent; vCPU at the rate follows from it.
+        res["cpu_s_per_1k"] = round(cpu / r["requests_total"] * 1000, 4) if t.pids else None
+        res["vcpu_at_rate"] = round(res["cpu_s_per_1k"] * cfg.rate / 1000, 3) if t.pids else None
+        res["rss_mb_load"] = round(peaks[t.name].peak, 1) if t.pids else None
+        out[t.name] = res
+    direct = out.get("direct")
+    for t in group:
+        if t.name != "direct" and direct and t.extra.get("paired_with_direct"):
+            out[t.name]["direct_paired_p90_ms"] = direct["p90_ms"]
+            out[t.name]["dp90_ms"] = round(out[t.name]["p90_ms"] - direct["p90_ms"], 4)
+    return out
+
+
+def measure_group(group, cfg, tmp, upstream_pids, probe=None):
+    """The same sequence for every group: idle RSS, max throughput (measure_max), the fixed-rate run (measure_rate),
+    and with `upstream_pids` the fixed-rate run again in the colocated layout (COLOCATED_NOTE), its figures under
+    "colocated". `probe` (optional) is called just before and after the split fixed-rate run."""
+    res = {}
+    for t in group:
+        res[t.name] = {"name": t.name, **{k: v for k, v in t.extra.items() if k != "paired_with_direct"},
+                       "requests_sent": 0}
+    time.sleep(cfg.settle)
+    for t in group:
+        r = res[t.name]
+        r["rss_mb_idle"] = round(rss_mb(t.pids), 1) if t.pids else None
+        if t.pids:
+            # Anonymous (heaps, JIT code, stacks) vs file-backed (mapped binaries, partly shared with other processes).
+            r["rss_mb_idle_anon"] = round(rss_mb(t.pids, "RssAnon:"), 1)
+            r["rss_mb_idle_file"] = round(rss_mb(t.pids, "RssFile:"), 1)
+    names = ", ".join(t.name for t in group)
+    log(f"{names}: warm-up {cfg.warm}s each, then wrk {cfg.wrk_cycles} x {cfg.wrk_slice}s each, taking turns, 64 connections")
+    measure_max(group, res, cfg)
+    log(f"{names}: {cfg.rate} rps open-loop over 16 connections each, taking turns in 1-s slices, "
+        f"{cfg.lg_warm}s warm-up + {cfg.lg}s each")
+    if probe:
+        res[group[0].name]["probe_before_rate"] = probe()
+    tracer = None
+    if cfg.profile:
+        tracer = [start_trace(t.name, t.pids[-1], cfg) for t in group if t.name.startswith("bowline")]
+    rate = measure_rate(group, cfg, tmp)
+    for tr, t in zip(tracer or [], [t for t in group if t.name.startswith("bowline")]):
+        finish_trace(t.name, tr, cfg)
+    if probe:
+        res[group[0].name]["probe_after_rate"] = probe()
+    for t in group:
+        r = res[t.name]
+        r["requests_sent"] += rate[t.name].pop("requests_total")
+        r.update(rate[t.name])
+        log(f"{t.name}: rps_max={r['rps_max']} p50={r['p50_ms']} p90={r['p90_ms']} p99={r['p99_ms']} "
+            f"dp90={r.get('dp90_ms', '–')} cpu/1k={r['cpu_s_per_1k']} rss={r['rss_mb_idle']}/{r['rss_mb_load']} MB")
+    if upstream_pids is not None:
+        log(f"{names}: colocated layout, {cfg.rate} rps open-loop, taking turns")
+        client_side = [pid for t in group for pid in t.client_side]
+        pin(upstream_pids, PROXY_CORE)
+        pin(client_side, LOAD_CORE)
+        try:
+            colo = measure_rate(group, cfg, tmp)
+        finally:
+            pin(upstream_pids, LOAD_CORE)
+            pin(client_side, PROXY_CORE)
+        for t in group:
+            c = colo[t.name]
+            res[t.name]["requests_sent"] += c.pop("requests_total")
+            for k in ("achieved_rps", "vcpu_at_rate", "rss_mb_load"):
+                c.pop(k, None)
+            res[t.name]["colocated"] = c
+            log(f"{t.name}: colocated p50={c['p50_ms']} p90={c['p90_ms']} p99={c['p99_ms']} "
+                f"dp90={c.get('dp90_ms', '–')} cpu/1k={c['cpu_s_per_1k']}")
     return res
 
 
@@ -812,6 +863,10 @@ def combine_rounds(rounds):
     return combined
 
 
+# The groups whose scenarios run side by side (INTERLEAVE_NOTE); each starts with `direct`, the mesh's paired baseline.
+GROUPS = [["direct", "nginx", "haproxy", "bowline-sidecar"], ["direct", "bowline-mesh", "nginx-mesh"]]
+
+
 def dataplane(cfg):
     procs = Procs()
     tmp = tempfile.mkdtemp(prefix="bowline-bench-")
@@ -819,13 +874,14 @@ def dataplane(cfg):
     out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "mode": "quick" if cfg.quick else "full", "machine": machine_info(),
            "pinning": {"load_generator_and_upstream": f"core {LOAD_CORE}", "proxy_under_test": f"core {PROXY_CORE}",
-                       "colocated": COLOCATED_NOTE,
+                       "colocated": COLOCATED_NOTE, "interleaving": INTERLEAVE_NOTE,
                        "note": "nginx 1 worker, HAProxy nbthread 1, Bowline process(es) pinned to one core "
                                "(both mesh sidecars share it); wrk -t1, loadgen and upstream nginx (1 worker) share "
                                "the other core in every scenario, direct included"},
            "load": {"rps_max": "wrk -t1 -c64 HTTP/1.1 keep-alive, GET 1 KB", "latency":
                     f"open-loop {cfg.rate} rps over 16 keep-alive connections, latency from each request's due time",
-                    "wrk_s": cfg.wrk, "latency_s": cfg.lg, "latency_warmup_s": cfg.lg_warm},
+                    "wrk_s": cfg.wrk_cycles * cfg.wrk_slice, "wrk_windows": cfg.wrk_cycles, "latency_s": cfg.lg,
+                    "latency_warmup_s": cfg.lg_warm},
            "bowline_env": cfg.env, "bowline_proxy": proxy_command(cfg.proxy, cfg.proxy_path)[1], "scenarios": [], "http2": [], "stream": {}}
     try:
         up_port, up_h2 = free_port(), free_port()
@@ -840,87 +896,85 @@ def dataplane(cfg):
             bl = Bowline(tmp, procs, up_port, cfg.proxy, cfg.proxy_path)
             bl.start_control_plane()
 
-        def colocate(client_side=()):
-            return {"upstream": process_tree(upstream.pid), "client_side": list(client_side)}
-
-        def run_scenario(name, first_round):
-            """Starts what the scenario needs, measures it (measure_scenario), stops it; the extras (HTTP/2, stream)
-            go with bowline-sidecar in the first round only."""
+        def start(name, running):
+            """Starts what one scenario needs (its processes are added to `running` for stopping); returns its Target."""
             if name == "direct":
-                return measure_scenario("direct", direct_url, None, [], cfg, tmp, {"ready_ms": None},
-                                        colocate=colocate())
+                return Target("direct", direct_url, extra={"ready_ms": None})
             if name in ("nginx", "haproxy"):
                 port = free_port()
                 argv = (["nginx", "-p", tmp, "-c", write_nginx_proxy(tmp, port, up_port)] if name == "nginx"
                         else ["haproxy", "-db", "-f", write_haproxy(tmp, port, up_port)])
                 p = procs.start(f"{name}-proxy", argv, core=PROXY_CORE, logdir=tmp)
+                running.append(p)
                 ready = (wait_http(f"http://127.0.0.1:{port}/1k", p, interval=0.002) - p.started_at) * 1000
-                try:
-                    return measure_scenario(name, f"http://127.0.0.1:{port}/1k", None, process_tree(p.pid), cfg, tmp,
-                                            {"ready_ms": round(ready, 1)}, colocate=colocate())
-                finally:
-                    procs.stop(p)
+                return Target(name, f"http://127.0.0.1:{port}/1k", pids=process_tree(p.pid),
+                              extra={"ready_ms": round(ready, 1)})
             if name == "nginx-mesh":
                 server_port, client_port = free_port(), free_port()
                 server = procs.start("nginx-mesh-server", ["nginx", "-p", tmp, "-c", write_nginx_proxy(
                     tmp, server_port, up_port, "nginx-mesh-server")], core=PROXY_CORE, logdir=tmp)
+                running.append(server)
                 client = procs.start("nginx-mesh-client", ["nginx", "-p", tmp, "-c", write_nginx_proxy(
                     tmp, client_port, server_port, "nginx-mesh-client")], core=PROXY_CORE, logdir=tmp)
-                try:
-                    ready = (wait_http(f"http://127.0.0.1:{client_port}/1k", client, interval=0.002)
-                             - server.started_at) * 1000
-                    client_pids = process_tree(client.pid)
-                    return measure_scenario(name, f"http://127.0.0.1:{client_port}/1k", None,
-                                            process_tree(server.pid) + client_pids, cfg, tmp,
-                                            {"ready_ms": round(ready, 1)}, colocate=colocate(client_pids),
-                                            direct_url=direct_url)
-                finally:
-                    procs.stop(client)
-                    procs.stop(server)
+                running.append(client)
+                ready = (wait_http(f"http://127.0.0.1:{client_port}/1k", client, interval=0.002)
+                         - server.started_at) * 1000
+                client_pids = process_tree(client.pid)
+                return Target(name, f"http://127.0.0.1:{client_port}/1k", pids=process_tree(server.pid) + client_pids,
+                              extra={"ready_ms": round(ready, 1), "paired_with_direct": True}, client_side=client_pids)
             if name == "bowline-sidecar":
                 p, ready = bl.start_proxy("upstream-0", env)
-                try:
-                    url = f"http://127.0.0.1:{bl.inbound_port}/1k"
-                    res = measure_scenario("bowline-sidecar", url, None, [p.pid], cfg, tmp, {"ready_ms": round(ready, 1)},
-                                           colocate=colocate())
-                    if first_round and not cfg.skip_extras:
-                        log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
-                        out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
-                        out["http2"].append({"name": "bowline-sidecar", **h2load(url, cfg.h2, 1)})
-                        measure_stream(bl, cfg, tmp, procs, up_port, out)
-                    return res
-                finally:
-                    procs.stop(p)
+                running.append(p)
+                return Target(name, f"http://127.0.0.1:{bl.inbound_port}/1k", pids=[p.pid],
+                              extra={"ready_ms": round(ready, 1)})
             if name == "bowline-mesh":
                 server, ready_s = bl.start_proxy("upstream-0", env)
+                running.append(server)
                 client, ready_c = bl.start_proxy("client-0", env)
-                try:
-                    url = f"http://127.0.0.1:{bl.client_outbound_port}/1k"
-                    return measure_scenario(
-                        "bowline-mesh", url, MESH_HOST, [server.pid, client.pid], cfg, tmp,
-                        {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
-                         "note": "two sidecars, on one core in the split layout, the client sidecar beside the load "
-                                 "generator in the colocated one; CPU and RSS are the sum of both; plaintext (no mTLS "
-                                 "in Bowline yet)"},
-                        colocate=colocate([client.pid]), direct_url=direct_url)
-                finally:
-                    procs.stop(client)
-                    procs.stop(server)
+                running.append(client)
+                return Target(name, f"http://127.0.0.1:{bl.client_outbound_port}/1k", MESH_HOST, [server.pid, client.pid],
+                              {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False, "paired_with_direct": True,
+                               "note": "two sidecars, on one core in the split layout, the client sidecar beside the "
+                                       "load generator in the colocated one; CPU and RSS are the sum of both; plaintext "
+                                       "(no mTLS in Bowline yet)"},
+                              client_side=[client.pid])
             raise ValueError(name)
 
-        # Rounds: every scenario once per round, each round in the order of the one before rotated by one, so that
-        # no scenario always runs in the same minute as another; the figures are medians over the rounds. This VM's
-        # speed drifts by up to 2x from minute to minute, which one pass per scenario turned into false ratios.
+        def run_group(names, first_round):
+            """Starts the group's scenarios, measures them side by side (measure_group), stops them; the extras
+            (HTTP/2, stream) go with bowline-sidecar in the first round only."""
+            running = []
+            try:
+                group = [start(n, running) for n in names]
+                res = measure_group(group, cfg, tmp, process_tree(upstream.pid))
+                if "bowline-sidecar" in names and first_round and not cfg.skip_extras:
+                    url = group[names.index("bowline-sidecar")].url
+                    log("HTTP/2 (h2load, h2c prior knowledge, 16 connections x 10 streams): direct vs bowline-sidecar")
+                    out["http2"].append({"name": "direct", **h2load(f"http://127.0.0.1:{up_h2}/1k", cfg.h2, 1)})
+                    out["http2"].append({"name": "bowline-sidecar", **h2load(url, cfg.h2, 1)})
+                    measure_stream(bl, cfg, tmp, procs, up_port, out)
+                return res
+            finally:
+                for p in reversed(running):
+                    procs.stop(p)
+
+        # Each group measures `direct` beside its proxies (a mesh's dp90 needs it); direct's own row comes from the
+        # first group that has proxies selected, or from a group of its own when only direct is.
+        groups = [[n for n in g if n in selected or n == "direct"] for g in GROUPS]
+        groups = [g for g in groups if len(g) > 1] or ([["direct"]] if "direct" in selected else [])
+        direct_row = groups[0] if groups else None
         order = [n for n in DATAPLANE_SCENARIOS + OPTIONAL_SCENARIOS if n in selected]
         per_round = {n: [] for n in order}
+        # Rounds: every group once per round, in the order of the round before rotated by one; the figures are
+        # medians over the rounds.
         for rnd in range(cfg.rounds):
-            shift = rnd % len(order) if order else 0
-            for name in order[shift:] + order[:shift]:
+            for names in rotated(groups, rnd):
                 if cfg.rounds > 1:
-                    log(f"round {rnd + 1}/{cfg.rounds}: {name}")
-                res = run_scenario(name, rnd == 0)
-                res["round"] = rnd
-                per_round[name].append(res)
+                    log(f"round {rnd + 1}/{cfg.rounds}: {', '.join(names)}")
+                for name, r in run_group(names, rnd == 0).items():
+                    if name in per_round and (name != "direct" or names is direct_row):
+                        r["round"] = rnd
+                        per_round[name].append(r)
         out["rounds"] = cfg.rounds
         out["scenarios"] = [combine_rounds(per_round[n]) for n in order]
 
@@ -972,7 +1026,7 @@ def targets(res):
     for layout, part in (("colocated layout, as deployed", lambda r: r.get("colocated", {})), ("split layout", lambda r: r)):
         if mesh and part(mesh).get("dp90_ms") is not None:
             d = part(mesh)["dp90_ms"]
-            detail = (f"{d} ms (median over rounds of mesh p90 − p90 of a direct run just before it; mesh p90 "
+            detail = (f"{d} ms (median over rounds of mesh p90 − direct p90, the two taking turns in one run; mesh p90 "
                       f"{part(mesh)['p90_ms']}, direct {part(mesh)['direct_paired_p90_ms']})")
             if ngx_mesh and part(ngx_mesh).get("dp90_ms") is not None:
                 detail += f"; nginx-mesh (two nginx) {part(ngx_mesh)['dp90_ms']} ms"
@@ -999,9 +1053,12 @@ def markdown(res):
              f"{m['dotnet']}; load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}.",
              f"Pinning: proxy under test on {res['pinning']['proxy_under_test']}; load generator and upstream on "
              f"{res['pinning']['load_generator_and_upstream']} — {res['pinning']['note']}.",
-             f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s. Latency: {res['load']['latency']}, "
-             f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up. Upstream: nginx, static 1 KB file.",
-             (f"Rounds: {res.get('rounds', 1)}, every scenario once per round, each round in the order of the one before "
+             f"Max throughput: {res['load']['rps_max']}, {res['load']['wrk_s']} s per scenario in "
+             f"{res['load'].get('wrk_windows', 1)} windows (rps max: their median). Latency: {res['load']['latency']}, "
+             f"{res['load']['latency_s']} s after {res['load']['latency_warmup_s']} s warm-up per scenario. "
+             "Upstream: nginx, static 1 KB file.",
+             f"Side by side: {res['pinning'].get('interleaving', 'no')}.",
+             (f"Rounds: {res.get('rounds', 1)}, every group once per round, each round in the order of the one before "
               "rotated by one; the table gives the median of each figure over the rounds (errors: the sum)."
               if res.get("rounds", 1) > 1 else "Rounds: 1."),
              "",
@@ -1189,11 +1246,12 @@ def main():
     cfg.env = dict(e.split("=", 1) for e in cfg.env)
     # Per round; the medians of several short rounds say more on this VM than one long pass.
     if cfg.quick:
-        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 0.5, 2, 4, 1, 5, 3, 256, 2
+        cfg.settle, cfg.warm, cfg.wrk_cycles, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 0.5, 2, 2, 1, 5, 3, 256, 2
         cfg.rounds = cfg.rounds or 2
     else:
-        cfg.settle, cfg.warm, cfg.wrk, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 1, 3, 8, 3, 15, 10, 1024, 5
+        cfg.settle, cfg.warm, cfg.wrk_cycles, cfg.lg_warm, cfg.lg, cfg.h2, cfg.big_mb, cfg.iperf = 1, 3, 4, 3, 15, 10, 1024, 5
         cfg.rounds = cfg.rounds or 3
+    cfg.wrk_slice = 2  # seconds per max-throughput window
     if cfg.telemetry or cfg.variants:
         cfg.rounds = 1
 

@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,8 @@ def main():
     ap.add_argument("--proxy-path", metavar="EXE", help="this Bowline proxy executable (needs a symbol table)")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", default="instructions")
+    ap.add_argument("--keep-dumps", action="store_true",
+                    help="keep each proxy's callgrind dump as bench/results/OUT-NAME.callgrind (for callgrind_annotate)")
     cfg = ap.parse_args()
     connections = 8
     cfg.requests -= cfg.requests % connections
@@ -254,6 +257,9 @@ def main():
             finally:
                 for q in [p, *helpers]:
                     procs.stop(q, grace=20)
+            if cfg.keep_dumps:
+                os.makedirs(b.RESULTS, exist_ok=True)
+                shutil.copy(dump, os.path.join(b.RESULTS, f"{cfg.out}-{name}.callgrind"))
             r = summarize(name, dump, cfg.requests, cfg.top)
             b.log(f"{name}: {r['instructions_per_request']:,} user instructions per request")
             out["proxies"].append(r)
