@@ -8,35 +8,53 @@ using Microsoft.Extensions.Logging;
 namespace Bowline.Proxy.Listeners;
 
 /// <summary>The bridge from one Kestrel server to the proxy pipeline, without the generic host's middleware machinery.</summary>
-internal sealed class ListenerApplication(int serverId, ProxyPipeline pipeline, IRequestObserver? observer, ILogger logger) : IHttpApplication<HttpContext>
+internal sealed class ListenerApplication(int serverId, ProxyPipeline pipeline, IRequestObserver? observer, ILogger logger)
+    : IHttpApplication<ListenerApplication.ConnectionContext>
 {
     /// <summary>
-    /// One HttpContext per connection, re-initialized for each request (as ASP.NET Core's own host does): three objects
-    /// less per request. Nothing may keep the context past <see cref="DisposeContext"/> (mirrors and access logs take
-    /// what they need while the request runs).
+    /// One per connection (an HTTP/1.1 connection, or a pooled HTTP/2 stream, which never changes connection): the
+    /// HttpContext re-initialized for each request, as ASP.NET Core's own host does (three objects less per request),
+    /// and what holds for the connection's whole life, looked up once instead of per request. Nothing may keep the
+    /// context past <see cref="DisposeContext"/> (mirrors and access logs take what they need while the request runs).
     /// </summary>
-    public HttpContext CreateContext(IFeatureCollection contextFeatures)
+    internal sealed class ConnectionContext(DefaultHttpContext http)
     {
-        if (contextFeatures is not IHostContextContainer<HttpContext> container)
+        public DefaultHttpContext Http { get; } = http;
+
+        /// <summary>Whether the proxy terminated TLS on this connection (a feature lookup that walks Kestrel's request and
+        /// connection features when it misses, ~370 instructions on every plaintext request).</summary>
+        public bool? DownstreamTls { get; set; }
+    }
+
+    public ConnectionContext CreateContext(IFeatureCollection contextFeatures)
+    {
+        if (contextFeatures is not IHostContextContainer<ConnectionContext> container)
         {
-            return new DefaultHttpContext(contextFeatures);
+            return new ConnectionContext(new DefaultHttpContext(contextFeatures));
         }
 
-        if (container.HostContext is DefaultHttpContext reused)
+        if (container.HostContext is { } reused)
         {
-            reused.Initialize(contextFeatures);
+            reused.Http.Initialize(contextFeatures);
             return reused;
         }
 
-        var created = new DefaultHttpContext(contextFeatures);
+        var created = new ConnectionContext(new DefaultHttpContext(contextFeatures));
         container.HostContext = created;
         return created;
     }
 
-    public async Task ProcessRequestAsync(HttpContext context)
+    public async Task ProcessRequestAsync(ConnectionContext connection)
     {
+        var context = connection.Http;
+        connection.DownstreamTls ??= Tls.DownstreamTls.Of(context);
         // Made here rather than in the pipeline: the observers get it without a feature lookup each.
-        var feature = new ProxyRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), StartTime = DateTime.UtcNow };
+        var feature = new ProxyRequestFeature
+        {
+            StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(),
+            StartTime = DateTime.UtcNow,
+            DownstreamTls = connection.DownstreamTls.Value,
+        };
         try
         {
             await pipeline.HandleAsync(context, feature, serverId);
@@ -63,11 +81,5 @@ internal sealed class ListenerApplication(int serverId, ProxyPipeline pipeline, 
         observer?.OnRequestCompleted(context, feature);
     }
 
-    public void DisposeContext(HttpContext context, Exception? exception)
-    {
-        if (context is DefaultHttpContext pooled)
-        {
-            pooled.Uninitialize();
-        }
-    }
+    public void DisposeContext(ConnectionContext context, Exception? exception) => context.Http.Uninitialize();
 }

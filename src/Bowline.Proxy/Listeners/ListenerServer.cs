@@ -22,13 +22,13 @@ namespace Bowline.Proxy.Listeners;
 internal sealed class ListenerServer : IListenerServer
 {
     private readonly KestrelServer _server;
-    private readonly IHttpApplication<HttpContext> _application;
+    private readonly ListenerApplication _application;
 
     private readonly ConnectionCounters? _connections;
 
     /// <param name="connections">Counts this server's downstream connections (metrics); none when null.</param>
     /// <param name="tls">The listener's TLS settings now (read per connection); null: plaintext always.</param>
-    public ListenerServer(int id, CompiledListener listener, IHttpApplication<HttpContext> application, ILoggerFactory loggerFactory,
+    public ListenerServer(int id, CompiledListener listener, ListenerApplication application, ILoggerFactory loggerFactory,
         ListenerLimits? limits = null, ConnectionCounters? connections = null, Func<CompiledTls?>? tls = null)
     {
         _connections = connections;

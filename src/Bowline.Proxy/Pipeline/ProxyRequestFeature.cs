@@ -21,6 +21,9 @@ internal sealed class ProxyRequestFeature
     /// <summary>Stopwatch timestamp when the proxy began handling the request (istio_request_duration_milliseconds).</summary>
     public long StartTimestamp { get; set; }
 
+    /// <summary>The proxy terminated TLS on the request's connection (x-forwarded-proto https).</summary>
+    public bool DownstreamTls { get; init; }
+
     /// <summary>The listener of the snapshot that handled the request; null when its listener was draining.</summary>
     public CompiledListener? Listener { get; set; }
 

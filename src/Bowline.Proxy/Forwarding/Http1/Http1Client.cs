@@ -163,7 +163,7 @@ internal static class Http1Client
 
             if (!hasForwardedProto)
             {
-                Add(ForwardedProto, DownstreamTls.Scheme(context));
+                Add(ForwardedProto, feature.DownstreamTls ? "https" : "http");
             }
 
             if (Forwarder.PeerMetadataFor(feature, endpoint) is { } peer)

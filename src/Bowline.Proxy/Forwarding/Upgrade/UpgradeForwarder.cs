@@ -21,9 +21,10 @@ internal static class UpgradeForwarder
     /// An HTTP/1.1 request Kestrel can upgrade ("Connection: upgrade" with an Upgrade header), or an HTTP/2 extended
     /// CONNECT for a WebSocket (RFC 8441).
     /// </summary>
+    // The header and method tests first: a feature lookup costs ~90 instructions, and nearly no request is an upgrade.
     public static bool IsUpgrade(HttpContext context) =>
-        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } && context.Request.Headers.Upgrade.Count > 0
-        || ExtendedConnect(context) is not null;
+        context.Request.Headers.Upgrade.Count > 0 && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        || HttpMethods.IsConnect(context.Request.Method) && ExtendedConnect(context) is not null;
 
     /// <summary>The HTTP/2 extended CONNECT of a WebSocket, which goes upstream as an HTTP/1.1 upgrade.</summary>
     private static IHttpExtendedConnectFeature? ExtendedConnect(HttpContext context) =>
