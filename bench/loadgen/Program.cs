@@ -16,12 +16,16 @@ using Bowline.Bench.LoadGen;
 // target's connection is charged to that target only.
 const string Usage = "usage: loadgen --url http://127.0.0.1:PORT/path [--host HOST] [--url ... [--host ...]] [--slice 1] " +
                      "[--rate 1000] [--connections 16] [--duration 30] [--warmup 5] [--out FILE]\n" +
-                     "  --host applies to the --url before it; duration and warm-up are per target (whole slices)";
+                     "[--slow-log FILE --slow-ms 1]\n" +
+                     "  --host applies to the --url before it; duration and warm-up are per target (whole slices)\n" +
+                     "  --slow-log: one line per measured request slower than --slow-ms (target, due time since start, latency; ms)";
 
 var targets = new List<Target>();
 double rate = 1000, duration = 30, warmup = 5, slice = 1;
 var connections = 16;
 string? outFile = null;
+string? slowLog = null;
+double slowMs = 1;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -40,6 +44,8 @@ try
             case "--warmup": warmup = double.Parse(Value(), CultureInfo.InvariantCulture); break;
             case "--slice": slice = double.Parse(Value(), CultureInfo.InvariantCulture); break;
             case "--out": outFile = Value(); break;
+            case "--slow-log": slowLog = Value(); break;
+            case "--slow-ms": slowMs = double.Parse(Value(), CultureInfo.InvariantCulture); break;
             default: throw new FormatException($"unknown argument {args[i]}");
         }
     }
@@ -156,6 +162,29 @@ else
     File.WriteAllText(outFile, json);
 }
 
+if (slowLog is not null)
+{
+    // Where the tail is in time: clustered (a pause of the server) or spread (the machine's noise).
+    var slow = new List<(long Due, int Target, long Latency)>();
+    for (var t = 0; t < n; t++)
+    {
+        for (var c = 0; c < connections; c++)
+        {
+            var r = results[t, c];
+            for (var i = 0; i < r.LatenciesNs.Count; i++)
+            {
+                if (r.LatenciesNs[i] >= slowMs * 1e6)
+                {
+                    slow.Add((r.DueNs[i], t, r.LatenciesNs[i]));
+                }
+            }
+        }
+    }
+
+    File.WriteAllLines(slowLog, slow.Order().Select(x => string.Create(CultureInfo.InvariantCulture,
+        $"{x.Target} {(x.Due - start) / 1e6:F3} {x.Latency / 1e6:F3}")));
+}
+
 return empty ? 1 : 0;
 
 static ConnectionResult RunConnection(IPEndPoint endpoint, byte[] request, Schedule schedule, int target, long first)
@@ -199,6 +228,7 @@ static ConnectionResult RunConnection(IPEndPoint endpoint, byte[] request, Sched
         {
             result.LatenciesNs.Add(done - due);
             result.ServiceNs.Add(done - sentAt);
+            result.DueNs.Add(due);
         }
     }
 
@@ -217,6 +247,7 @@ internal sealed class ConnectionResult
 {
     public List<long> LatenciesNs { get; } = new(64 * 1024);
     public List<long> ServiceNs { get; } = new(64 * 1024);
+    public List<long> DueNs { get; } = new(64 * 1024);
     public long Sent { get; set; }
     public long Errors { get; set; }
     public long Non2xx { get; set; }
