@@ -6,15 +6,36 @@ namespace Bowline.Proxy.Forwarding;
 /// </summary>
 internal static class RequestId
 {
+    /// <summary>
+    /// The canonical text (8-4-4-4-12 lowercase hex) of 16 random bytes in RFC 9562 order, written straight into the
+    /// string: Guid.ToString took ~1.1k instructions of every proxied request (callgrind), this ~0.2k.
+    /// </summary>
     public static string New()
     {
         Span<byte> bytes = stackalloc byte[16];
         Random.Shared.NextBytes(bytes);
-
-        // The Guid(bytes) layout is little-endian in its first three fields: byte 7 holds the version nibble, byte 8
-        // the variant (RFC 9562: version 4, variant 10xx).
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
+        // RFC 9562 §5.4: version 4 in the high nibble of byte 6, variant 10xx in the high bits of byte 8.
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes).ToString();
+        var state = (Hi: BitConverter.ToUInt64(bytes), Lo: BitConverter.ToUInt64(bytes[8..]));
+        return string.Create(36, state, static (text, s) =>
+        {
+            Span<byte> b = stackalloc byte[16];
+            BitConverter.TryWriteBytes(b, s.Hi);
+            BitConverter.TryWriteBytes(b[8..], s.Lo);
+            var at = 0;
+            for (var i = 0; i < 16; i++)
+            {
+                if (i is 4 or 6 or 8 or 10)
+                {
+                    text[at++] = '-';
+                }
+
+                text[at++] = Hex[b[i] >> 4];
+                text[at++] = Hex[b[i] & 0xF];
+            }
+        });
     }
+
+    private const string Hex = "0123456789abcdef";
 }
