@@ -5,6 +5,7 @@ Run through `bench/run` (which checks the tools and builds); see bench/README.md
 ports, everything started here is stopped on exit (also on Ctrl-C / failure).
 """
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -652,11 +653,12 @@ INTERLEAVE_NOTE = ("scenarios of one group run side by side and take turns: sing
 
 class Target:
     """One scenario running in a group: where to send load and which processes are its own. `client_side`: the
-    processes that move to the load generator's core in the colocated layout (a mesh's client-side proxy)."""
+    processes that move to the load generator's core in the colocated layout (a mesh's client-side proxy).
+    `paired`: the scenario's dp90 is taken against the group's direct run (the meshes)."""
 
-    def __init__(self, name, url, host=None, pids=(), extra=None, client_side=()):
+    def __init__(self, name, url, host=None, pids=(), extra=None, client_side=(), paired=False):
         self.name, self.url, self.host, self.pids = name, url, host, list(pids)
-        self.extra, self.client_side = dict(extra or {}), list(client_side)
+        self.extra, self.client_side, self.paired = dict(extra or {}), list(client_side), paired
 
 
 def pin(pids, core):
@@ -706,14 +708,9 @@ def measure_rate(group, cfg, tmp):
     """One interleaved fixed-rate run over the group; per target its latency figures, errors, CPU over the run
     against the requests it was sent, and peak RSS."""
     cpu0 = {t.name: cpu_seconds(t.pids) for t in group}
-    peaks = {t.name: RssPeak(t.pids) for t in group}
-    for p in peaks.values():
-        p.__enter__()
-    try:
+    with contextlib.ExitStack() as stack:
+        peaks = {t.name: stack.enter_context(RssPeak(t.pids)) for t in group}
         lg = loadgen([(t.url, t.host) for t in group], cfg.rate, 16, cfg.lg, cfg.lg_warm, tmp)
-    finally:
-        for p in peaks.values():
-            p.__exit__(None, None, None)
     out = {}
     for t, r in zip(group, lg):
         cpu = cpu_seconds(t.pids) - cpu0[t.name]
@@ -730,7 +727,7 @@ def measure_rate(group, cfg, tmp):
         out[t.name] = res
     direct = out.get("direct")
     for t in group:
-        if t.name != "direct" and direct and t.extra.get("paired_with_direct"):
+        if t.paired and direct:
             out[t.name]["direct_paired_p90_ms"] = direct["p90_ms"]
             out[t.name]["dp90_ms"] = round(out[t.name]["p90_ms"] - direct["p90_ms"], 4)
             out[t.name]["_direct_hist"] = direct["_hist"]
@@ -743,8 +740,7 @@ def measure_group(group, cfg, tmp, upstream_pids, probe=None):
     "colocated". `probe` (optional) is called just before and after the split fixed-rate run."""
     res = {}
     for t in group:
-        res[t.name] = {"name": t.name, **{k: v for k, v in t.extra.items() if k != "paired_with_direct"},
-                       "requests_sent": 0}
+        res[t.name] = {"name": t.name, **t.extra, "requests_sent": 0}
     time.sleep(cfg.settle)
     for t in group:
         r = res[t.name]
@@ -967,7 +963,7 @@ def dataplane(cfg):
                          - server.started_at) * 1000
                 client_pids = process_tree(client.pid)
                 return Target(name, f"http://127.0.0.1:{client_port}/1k", pids=process_tree(server.pid) + client_pids,
-                              extra={"ready_ms": round(ready, 1), "paired_with_direct": True}, client_side=client_pids)
+                              extra={"ready_ms": round(ready, 1)}, client_side=client_pids, paired=True)
             if name == "bowline-sidecar":
                 p, ready = bl.start_proxy("upstream-0", env)
                 running.append(p)
@@ -979,11 +975,11 @@ def dataplane(cfg):
                 client, ready_c = bl.start_proxy("client-0", env)
                 running.append(client)
                 return Target(name, f"http://127.0.0.1:{bl.client_outbound_port}/1k", MESH_HOST, [server.pid, client.pid],
-                              {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False, "paired_with_direct": True,
+                              {"ready_ms": round(max(ready_s, ready_c), 1), "mtls": False,
                                "note": "two sidecars, on one core in the split layout, the client sidecar beside the "
                                        "load generator in the colocated one; CPU and RSS are the sum of both; plaintext "
                                        "(no mTLS in Bowline yet)"},
-                              client_side=[client.pid])
+                              client_side=[client.pid], paired=True)
             raise ValueError(name)
 
         def run_group(names, first_round):
