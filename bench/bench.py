@@ -613,8 +613,16 @@ def measure_stream(bl, cfg, tmp, procs, up_port, out):
     if shutil.which("iperf3"):
         log(f"stream: iperf3 {cfg.iperf}s, direct vs through the sidecar's TCP listener")
         out["stream"]["direct_tcp_iperf3_Gbps"] = iperf3_gbps(cfg.iperf, tmp, procs)
-        out["stream"]["bowline_sidecar_tcp_iperf3_Gbps"] = iperf3_gbps(cfg.iperf, tmp, procs, port=bl.iperf_port,
-                                                                       via=bl.iperf_inbound_port)
+        try:
+            gbps = iperf3_gbps(cfg.iperf, tmp, procs, port=bl.iperf_port, via=bl.iperf_inbound_port)
+        except RuntimeError as e:
+            # Seen once in ~20 runs (2026-12-08, CI: "received an unknown control message" on iperf3's control
+            # connection through the TCP listener; not reproduced since). Recorded and shown in the report, then
+            # measured once more, so that one such failure does not void the whole run's figures.
+            log(f"stream: iperf3 through the sidecar failed ({e}); once more")
+            out["stream"]["bowline_sidecar_tcp_iperf3_error"] = str(e)
+            gbps = iperf3_gbps(cfg.iperf, tmp, procs, port=bl.iperf_port, via=bl.iperf_inbound_port)
+        out["stream"]["bowline_sidecar_tcp_iperf3_Gbps"] = gbps
     out["stream"]["note"] = ("HTTP: one large response; TCP: iperf3 through the sidecar's inbound TCP listener "
                              "(opaque byte copy) vs iperf3 direct on loopback")
 
@@ -1138,6 +1146,8 @@ def markdown(res):
                   + (f"; raw TCP (iperf3) direct {st['direct_tcp_iperf3_Gbps']} Gbit/s" if "direct_tcp_iperf3_Gbps" in st else "")
                   + (f", through the bowline-sidecar TCP listener {st['bowline_sidecar_tcp_iperf3_Gbps']} Gbit/s"
                      if "bowline_sidecar_tcp_iperf3_Gbps" in st else "")
+                  + (f" (its first attempt failed: {st['bowline_sidecar_tcp_iperf3_error']})"
+                     if "bowline_sidecar_tcp_iperf3_error" in st else "")
                   + f". {st['note']}."]
     rows = targets(res)
     if rows:
