@@ -764,11 +764,10 @@ def measure_group(group, cfg, tmp, upstream_pids, probe=None):
         f"{cfg.lg_warm}s warm-up + {cfg.lg}s each")
     if probe:
         res[group[0].name]["probe_before_rate"] = probe()
-    tracer = None
-    if cfg.profile:
-        tracer = [start_trace(t.name, t.pids[-1], cfg) for t in group if t.name.startswith("bowline")]
+    traced = [t for t in group if t.name.startswith("bowline")] if cfg.profile else []
+    tracers = [start_trace(t.name, t.pids[-1], cfg) for t in traced]
     rate = measure_rate(group, cfg, tmp)
-    for tr, t in zip(tracer or [], [t for t in group if t.name.startswith("bowline")]):
+    for tr, t in zip(tracers, traced):
         finish_trace(t.name, tr, cfg)
     if probe:
         res[group[0].name]["probe_after_rate"] = probe()
@@ -1015,8 +1014,8 @@ def dataplane(cfg):
         direct_row = groups[0] if groups else None
         order = [n for n in DATAPLANE_SCENARIOS + OPTIONAL_SCENARIOS if n in selected]
         per_round = {n: [] for n in order}
-        # Rounds: every group once per round, in the order of the round before rotated by one; the figures are
-        # medians over the rounds.
+        # Rounds: every group once per round, in the order of the round before rotated by one; combine_rounds pools
+        # the latency percentiles and takes the median of every other figure.
         for rnd in range(cfg.rounds):
             for names in rotated(groups, rnd):
                 if cfg.rounds > 1:
